@@ -1,0 +1,20 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "MCP Pro Governance",
+    "summary": "API keys narrowed to a user role, with an audit trail of every call",
+    "version": "19.0.1.0.0",
+    "category": "Tools",
+    "website": "https://github.com/pan-mcp-pro/pan_mcp_pro_governance",
+    "author": "Pan MCP Pro, Odoo Community Association (OCA)",
+    "license": "AGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["mail", "auditlog", "base_user_role"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/res_users_apikeys_views.xml",
+        "wizards/res_users_apikeys_description_views.xml",
+        "views/menus.xml",
+    ],
+}

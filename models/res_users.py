@@ -1,0 +1,53 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, models
+from odoo.exceptions import AccessDenied
+
+from .. import narrowing
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    @api.model
+    def _check_uid_passwd(self, uid, passwd):
+        # Core caches this check by (uid, password): a key would then keep
+        # working, with no grant to narrow it, after it was suspended, revoked,
+        # expired or deleted. Keys are therefore checked here on every call,
+        # and only passwords reach the cached check.
+        narrowing.deactivate(self.env)
+        apikeys = self.env["res.users.apikeys"]
+        if not apikeys._find_key_id(passwd):
+            return super()._check_uid_passwd(uid, passwd)
+        if apikeys._check_credentials(scope="rpc", key=passwd) != uid:
+            narrowing.deactivate(self.env)
+            raise AccessDenied()
+
+    def _get_group_ids(self):
+        group_ids = narrowing.narrowed_group_ids(self.env, self.id)
+        if group_ids is not None:
+            return group_ids
+        return super()._get_group_ids()
+
+    def _compute_all_group_ids(self):
+        super()._compute_all_group_ids()
+        for user in self:
+            group_ids = narrowing.narrowed_group_ids(self.env, user.id)
+            if group_ids is not None:
+                user.all_group_ids = self.env["res.groups"].browse(group_ids)
+
+    def _api_key_roles(self):
+        """Return the roles the user may bind its new API keys to: those it
+        holds today, which grant nothing beyond its own groups and keep its
+        user type."""
+        self.ensure_one()
+        user = self.sudo()
+        owner_groups = user.group_ids.all_implied_ids
+        user_type = owner_groups & self.env["res.groups"]._get_user_type_groups()
+        return (
+            user._get_enabled_roles()
+            .role_id.filtered(
+                lambda role: role.all_implied_ids <= owner_groups
+                and user_type <= role.all_implied_ids
+            )
+        )

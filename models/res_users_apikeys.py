@@ -1,0 +1,313 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import hashlib
+import logging
+import re
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import AccessDenied, AccessError, UserError
+from odoo.http import request
+from odoo.tools import SQL, sql
+
+from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
+
+from .. import narrowing
+
+_logger = logging.getLogger(__name__)
+
+# Odoo generates keys as 20 random bytes in lowercase hexadecimal.
+KEY_PATTERN = re.compile(r"[0-9a-f]{40}")
+
+KEY_STATES = [
+    ("active", "Active"),
+    ("suspended", "Suspended"),
+    ("revoked", "Revoked"),
+]
+
+
+class ResUsersApikeys(models.Model):
+    _inherit = "res.users.apikeys"
+
+    role_id = fields.Many2one(
+        "res.users.role",
+        string="Role",
+        readonly=True,
+        help="The key's rights are those of its owner narrowed to this role. "
+        "Empty: the key has all the rights of its owner.",
+    )
+    state = fields.Selection(
+        KEY_STATES,
+        required=True,
+        readonly=True,
+        default="active",
+        help="Only active keys authenticate. A revoked key can never be resumed.",
+    )
+    role_name = fields.Char(related="role_id.name", string="Role Name")
+    last_used = fields.Datetime(compute="_compute_usage")
+    call_count = fields.Integer(string="Calls", compute="_compute_usage")
+
+    def init(self):
+        super().init()
+        # The table is created by hand (`_auto = False`), and `auth_totp.device`
+        # shares this model's fields on a table of its own: both need the columns.
+        cr = self.env.cr
+        tables = [self._table]
+        if self._name == "res.users.apikeys" and sql.table_exists(
+            cr, "auth_totp_device"
+        ):
+            tables.append("auth_totp_device")
+        for table in tables:
+            if not sql.column_exists(cr, table, "state"):
+                cr.execute(
+                    SQL(
+                        "ALTER TABLE %s ADD COLUMN state varchar "
+                        "NOT NULL DEFAULT 'active'",
+                        SQL.identifier(table),
+                    )
+                )
+            if not sql.column_exists(cr, table, "role_id"):
+                sql.create_column(cr, table, "role_id", "int4")
+        if self._name == "res.users.apikeys" and not sql.get_foreign_keys(
+            cr, self._table, "role_id", "res_users_role", "id", "restrict"
+        ):
+            # A deleted role must never leave its keys with the owner's full
+            # rights: roles are detached from their keys (revoked) in
+            # `res.users.role.unlink()`, and the database refuses anything else.
+            sql.add_foreign_key(
+                cr, self._table, "role_id", "res_users_role", "id", "restrict"
+            )
+
+    def _compute_usage(self):
+        usage_by_key = {}
+        if self._name == "res.users.apikeys":
+            usages = (
+                self.env["res.users.apikeys.usage"]
+                .sudo()
+                .search_fetch(
+                    [("key_id", "in", self.ids)],
+                    ["key_id", "call_count", "last_used"],
+                )
+            )
+            usage_by_key = {usage.key_id.id: usage for usage in usages}
+        for key in self:
+            usage = usage_by_key.get(key.id)
+            key.last_used = usage.last_used if usage else False
+            key.call_count = usage.call_count if usage else 0
+
+    # Authentication
+
+    def _check_credentials(self, *, scope, key):
+        if self._name != "res.users.apikeys":
+            return super()._check_credentials(scope=scope, key=key)
+        grant = self._grant_for_key(scope, key)
+        if grant is None:
+            return None
+        narrowing.activate(self.env, grant)
+        self._count_call(grant.key_id)
+        return grant.user_id
+
+    def _grant_for_key(self, scope, key):
+        """Return the grant of ``key`` for ``scope``, or None if it is refused.
+
+        The key's identity may come from a cache, but its state, expiry, owner
+        and role are read from the database on every call: a change made by
+        any worker or server sharing the database holds from the next call.
+        """
+        key_id = self._find_key_id(key)
+        if not key_id:
+            _logger.warning(
+                "API key refused: unknown key (from %s)", self._remote_address()
+            )
+            return None
+
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT apikey.user_id, apikey.scope, apikey.state, apikey.role_id,
+                       owner.active,
+                       apikey.expiration_date < now() at time zone 'utc'
+                  FROM res_users_apikeys apikey
+                  JOIN res_users owner ON owner.id = apikey.user_id
+                 WHERE apikey.id = %s
+                """,
+                key_id,
+            )
+        )
+        row = self.env.cr.fetchone()
+        if row is None:
+            return self._refuse(key_id, "deleted")
+        user_id, key_scope, state, role_id, owner_active, expired = row
+        if key_scope and key_scope != scope:
+            return self._refuse(key_id, f"scope {key_scope!r} is not {scope!r}")
+        if state != "active":
+            return self._refuse(key_id, state)
+        if expired:
+            return self._refuse(key_id, "expired")
+        if not owner_active:
+            return self._refuse(key_id, "owner archived")
+        if not role_id:
+            return narrowing.KeyGrant(
+                self.env.cr.dbname, user_id, key_id, None, None
+            )
+
+        group_ids, refusal = self._role_group_ids(user_id, role_id)
+        if refusal:
+            return self._refuse(key_id, refusal)
+        return narrowing.KeyGrant(
+            self.env.cr.dbname, user_id, key_id, role_id, group_ids
+        )
+
+    def _find_key_id(self, key):
+        """Return the id of the stored key ``key``, or None."""
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+            return None
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        try:
+            return self._verified_key_id(digest, key)
+        except AccessDenied:
+            return None
+
+    @tools.ormcache("digest")
+    def _verified_key_id(self, digest, key):
+        """Return the id of the key whose secret is ``key`` (of hash ``digest``).
+
+        A key's secret never changes and key ids are never reused, so this
+        answer holds for the life of the process; only the digest is kept as
+        the cache key. Raises AccessDenied when no key matches, so that misses
+        are never cached.
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, key FROM res_users_apikeys WHERE index = %s",
+                key[:INDEX_SIZE],
+            )
+        )
+        for key_id, hashed_key in self.env.cr.fetchall():
+            if KEY_CRYPT_CONTEXT.verify(key, hashed_key):
+                return key_id
+        raise AccessDenied()
+
+    def _role_group_ids(self, user_id, role_id):
+        """Return the groups a key bound to ``role_id`` grants ``user_id``,
+        closed under implication, and the reason to refuse the key if any.
+
+        Plain SQL on purpose: this runs during authentication, before the
+        environment has a user to compute groups with.
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH RECURSIVE role_groups(id) AS (
+                    SELECT group_id FROM res_users_role WHERE id = %(role)s
+                    UNION
+                    SELECT implied.hid
+                      FROM res_groups_implied_rel implied
+                      JOIN role_groups ON role_groups.id = implied.gid
+                ), owner_groups(id) AS (
+                    SELECT gid FROM res_groups_users_rel WHERE uid = %(user)s
+                    UNION
+                    SELECT implied.hid
+                      FROM res_groups_implied_rel implied
+                      JOIN owner_groups ON owner_groups.id = implied.gid
+                ), user_types AS (
+                    SELECT res_id AS id
+                      FROM ir_model_data
+                     WHERE module = 'base' AND model = 'res.groups'
+                       AND name IN ('group_user', 'group_portal', 'group_public')
+                )
+                SELECT EXISTS (
+                           SELECT FROM res_users_role_line line
+                            WHERE line.user_id = %(user)s
+                              AND line.role_id = %(role)s
+                              AND (line.date_from IS NULL
+                                   OR line.date_from <= current_date)
+                              AND (line.date_to IS NULL
+                                   OR line.date_to >= current_date)
+                       ),
+                       ARRAY(SELECT id FROM role_groups
+                             INTERSECT
+                             SELECT id FROM owner_groups
+                             ORDER BY 1),
+                       ARRAY(SELECT id FROM owner_groups
+                             INTERSECT
+                             SELECT id FROM user_types)
+                """,
+                role=role_id,
+                user=user_id,
+            )
+        )
+        held, group_ids, owner_type_ids = self.env.cr.fetchone()
+        if not held:
+            return None, "role no longer held by its owner"
+        # Without its owner's user type (employee, portal...) a key would make
+        # a user of no type, which core checks such as `share` do not expect.
+        if not owner_type_ids or not set(owner_type_ids) <= set(group_ids):
+            return None, "role lacks the owner's user type"
+        return tuple(group_ids), None
+
+    def _refuse(self, key_id, reason):
+        _logger.warning(
+            "API key #%s refused: %s (from %s)", key_id, reason, self._remote_address()
+        )
+
+    @api.model
+    def _remote_address(self):
+        return request.httprequest.remote_addr if request else "n/a"
+
+    def _count_call(self, key_id):
+        # Odoo retries a whole request on serialization failures, and
+        # authenticates it again each time: count the request once.
+        if request:
+            if getattr(request, "_mcp_pro_counted_key_id", None) == key_id:
+                return
+            request._mcp_pro_counted_key_id = key_id
+        self.env["res.users.apikeys.usage"]._record_call(key_id)
+
+    # Lifecycle
+
+    def action_suspend(self):
+        """Stop the keys from authenticating until they are resumed."""
+        self._change_state("suspended", ["active"])
+
+    def action_resume(self):
+        """Let suspended keys authenticate again."""
+        self._change_state("active", ["suspended"])
+
+    def action_revoke(self):
+        """Stop the keys from authenticating, for good."""
+        self._change_state("revoked", ["active", "suspended"])
+
+    def _change_state(self, state, from_states):
+        self._check_can_manage()
+        state_labels = dict(self._fields["state"]._description_selection(self.env))
+        for key in self:
+            if key.state not in from_states:
+                raise UserError(
+                    self.env._(
+                        "The API key %(key)s is %(state)s.",
+                        key=key.name,
+                        state=state_labels[key.state],
+                    )
+                )
+        self.sudo().write({"state": state})
+        _logger.info(
+            "API key(s) %s %s by %s (#%s) from %s",
+            self.ids,
+            state,
+            self.env.user.login,
+            self.env.uid,
+            self._remote_address(),
+        )
+
+    def _check_can_manage(self):
+        # A key limited to a role manages keys only if its role makes it an
+        # administrator; otherwise owners manage their own keys.
+        if self.env.is_system():
+            return
+        if narrowing.narrowed_grant(self.env) is None and all(
+            key.user_id == self.env.user for key in self.sudo()
+        ):
+            return
+        raise AccessError(
+            self.env._("Only their owner or an administrator can manage API keys.")
+        )

@@ -1,0 +1,56 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
+from odoo import api, fields, models
+from odoo.sql_db import Cursor
+from odoo.tools import SQL
+
+
+class ResUsersApikeysUsage(models.Model):
+    """How often and how lately each API key was used.
+
+    Kept apart from the key row so that counting never locks the key: an
+    administrator suspending a key must not wait for, nor conflict with, the
+    calls it is making.
+    """
+
+    _name = "res.users.apikeys.usage"
+    _description = "API Key Usage"
+    _log_access = False
+
+    key_id = fields.Many2one(
+        "res.users.apikeys", required=True, readonly=True, ondelete="cascade"
+    )
+    call_count = fields.Integer(readonly=True)
+    last_used = fields.Datetime(readonly=True)
+
+    _key_unique = models.Constraint("UNIQUE (key_id)", "One usage row per API key.")
+
+    @api.model
+    def _record_call(self, key_id):
+        """Count one call of the key ``key_id``, now.
+
+        Runs in a transaction of its own, committed at once, whatever becomes
+        of the request's (which may also be read-only, on a replica). Under
+        READ COMMITTED concurrent increments queue on the row for microseconds
+        instead of failing with serialization errors, as they would under
+        Odoo's REPEATABLE READ.
+        """
+        with self.env.registry.cursor() as cr:
+            # (test cursors share the test's transaction: they keep its level)
+            if isinstance(cr, Cursor):
+                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
+                    VALUES (%(key)s, 1, now() at time zone 'utc')
+                    ON CONFLICT (key_id) DO UPDATE
+                       SET call_count = usage.call_count + 1,
+                           last_used = excluded.last_used
+                    """,
+                    table=SQL.identifier(self._table),
+                    key=key_id,
+                )
+            )
