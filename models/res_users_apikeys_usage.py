@@ -37,6 +37,10 @@ class ResUsersApikeysUsage(models.Model):
         instead of failing with serialization errors, as they would under
         Odoo's REPEATABLE READ.
         """
+        if self.env.cr.readonly:
+            # As core's device log does: a read-only request has written
+            # nothing yet, and a test cursor opens no read/write one from it.
+            self.env.cr.rollback()
         with self.env.registry.cursor() as cr:
             # (test cursors share the test's transaction: they keep its level)
             if isinstance(cr, Cursor):
