@@ -11,6 +11,7 @@
     "application": True,
     "installable": True,
     "depends": ["mail", "auditlog", "base_user_role"],
+    "post_init_hook": "post_init_hook",
     "data": [
         "security/ir.model.access.csv",
         "views/res_users_apikeys_views.xml",

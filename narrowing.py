@@ -24,6 +24,7 @@ class KeyGrant(NamedTuple):
     dbname: str
     user_id: int
     key_id: int
+    key_name: str
     role_id: int | None
     # the effective groups, closed under implication; None keeps the owner's
     group_ids: tuple[int, ...] | None

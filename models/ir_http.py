@@ -1,9 +1,11 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import functools
+
 from odoo import models
 from odoo.http import request
 
-from .. import narrowing
+from .. import audit, narrowing
 
 
 class IrHttp(models.AbstractModel):
@@ -14,4 +16,54 @@ class IrHttp(models.AbstractModel):
         # The thread may have served another key's request: start clean, the
         # route's authentication sets the grant of this request's key if any.
         narrowing.deactivate(request.env)
+        # A request retried after a serialization failure is one call.
+        call = getattr(request, "_mcp_audited_call", None)
+        if call is None:
+            request._mcp_audited_call = audit.begin(
+                request.httprequest, request.httprequest.cookies.get("session_id")
+            )
+        else:
+            audit.resume(call)
         return super()._authenticate(endpoint)
+
+    @classmethod
+    def _pre_dispatch(cls, rule, args):
+        super()._pre_dispatch(rule, args)
+        if "__model__" in args:
+            audit.note_target(args["__model__"], args.get("__method__"))
+
+    @classmethod
+    def _post_dispatch(cls, response):
+        super()._post_dispatch(response)
+        call = audit.current_call()
+        if call is None:
+            return
+        cr = request.env.cr
+        finish = functools.partial(
+            cls._finish_audited_call, cr, response, response.status_code
+        )
+        if cr.closed:
+            # /jsonrpc and /xmlrpc close the request's cursor and commit on
+            # their own: the call is over.
+            finish()
+        else:
+            # Only once the call has committed: a retried attempt is not a call.
+            cr.postcommit.add(finish)
+
+    @classmethod
+    def _handle_error(cls, exception):
+        response = super()._handle_error(exception)
+        call = audit.current_call()
+        if call is not None:
+            if call.route_kind in ("jsonrpc", "xmlrpc"):
+                status = audit.status_of_exception(exception)
+            else:
+                status = response.status_code
+            cls._finish_audited_call(request.env.cr, response, status, exception)
+        return response
+
+    @classmethod
+    def _finish_audited_call(cls, cr, response, status, exception=None):
+        request_uid = audit.finish(cr, status, request.env.uid, exception)
+        if request_uid and response is not None:
+            response.headers["X-Request-Id"] = request_uid

@@ -3,7 +3,7 @@
 from odoo import api, models
 from odoo.exceptions import AccessDenied
 
-from .. import narrowing
+from .. import audit, narrowing
 
 
 class ResUsers(models.Model):
@@ -17,8 +17,17 @@ class ResUsers(models.Model):
         # and only passwords reach the cached check.
         narrowing.deactivate(self.env)
         apikeys = self.env["res.users.apikeys"]
-        if not apikeys._find_key_id(passwd):
-            return super()._check_uid_passwd(uid, passwd)
+        key_id = apikeys._find_key_id(passwd)
+        if not key_id:
+            super()._check_uid_passwd(uid, passwd)
+            audit.note_user(uid)
+            return
+        if audit.current_call() is None:
+            # Served without the database's routes (a server hosting several
+            # databases, with no dbfilter nor X-Odoo-Database header), the
+            # call could not be audited: keys are refused there.
+            apikeys._refuse(key_id, "request not routed to a database")
+            raise AccessDenied()
         if apikeys._check_credentials(scope="rpc", key=passwd) != uid:
             narrowing.deactivate(self.env)
             raise AccessDenied()

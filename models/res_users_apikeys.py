@@ -11,7 +11,7 @@ from odoo.tools import SQL, sql
 
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 
-from .. import narrowing
+from .. import audit, narrowing
 
 _logger = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class ResUsersApikeys(models.Model):
         if grant is None:
             return None
         narrowing.activate(self.env, grant)
+        audit.note_grant(grant)
         self._count_call(grant.key_id)
         return grant.user_id
 
@@ -115,16 +116,13 @@ class ResUsersApikeys(models.Model):
         """
         key_id = self._find_key_id(key)
         if not key_id:
-            _logger.warning(
-                "API key refused: unknown key (from %s)", self._remote_address()
-            )
-            return None
+            return self._refuse(None, "unknown key")
 
         self.env.cr.execute(
             SQL(
                 """
-                SELECT apikey.user_id, apikey.scope, apikey.state, apikey.role_id,
-                       owner.active,
+                SELECT apikey.user_id, apikey.name, apikey.scope, apikey.state,
+                       apikey.role_id, owner.active,
                        apikey.expiration_date < now() at time zone 'utc'
                   FROM res_users_apikeys apikey
                   JOIN res_users owner ON owner.id = apikey.user_id
@@ -136,7 +134,7 @@ class ResUsersApikeys(models.Model):
         row = self.env.cr.fetchone()
         if row is None:
             return self._refuse(key_id, "deleted")
-        user_id, key_scope, state, role_id, owner_active, expired = row
+        user_id, key_name, key_scope, state, role_id, owner_active, expired = row
         if key_scope and key_scope != scope:
             return self._refuse(key_id, f"scope {key_scope!r} is not {scope!r}")
         if state != "active":
@@ -147,14 +145,14 @@ class ResUsersApikeys(models.Model):
             return self._refuse(key_id, "owner archived")
         if not role_id:
             return narrowing.KeyGrant(
-                self.env.cr.dbname, user_id, key_id, None, None
+                self.env.cr.dbname, user_id, key_id, key_name, None, None
             )
 
         group_ids, refusal = self._role_group_ids(user_id, role_id)
         if refusal:
             return self._refuse(key_id, refusal)
         return narrowing.KeyGrant(
-            self.env.cr.dbname, user_id, key_id, role_id, group_ids
+            self.env.cr.dbname, user_id, key_id, key_name, role_id, group_ids
         )
 
     def _find_key_id(self, key):
@@ -247,8 +245,12 @@ class ResUsersApikeys(models.Model):
 
     def _refuse(self, key_id, reason):
         _logger.warning(
-            "API key #%s refused: %s (from %s)", key_id, reason, self._remote_address()
+            "API key #%s refused: %s (from %s)",
+            key_id or "?",
+            reason,
+            self._remote_address(),
         )
+        audit.note_refusal(key_id, reason)
 
     @api.model
     def _remote_address(self):

@@ -1,0 +1,218 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The audit record of the API call being served.
+
+Like the key grant (see `narrowing`), it lives in a context variable: the RPC
+routes serve their calls with `odoo.http.request` set to None, and what the
+call changes must still be linked to it. It is opened when the request is
+authenticated and written once, on a cursor of its own, when the response is
+known, so that it survives the rollback of the call it describes.
+"""
+
+import contextvars
+import dataclasses
+import hashlib
+import logging
+import time
+import uuid
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.exceptions import (
+    AccessDenied,
+    AccessError,
+    MissingError,
+    UserError,
+    ValidationError,
+)
+
+_logger = logging.getLogger(__name__)
+
+# routes that only ever serve API clients: each of their calls is audited
+BEARER_ROUTE_KINDS = ("json2", "json1")
+ERROR_MESSAGE_SIZE = 256
+USER_AGENT_SIZE = 256
+
+
+@dataclasses.dataclass
+class AuditedCall:
+    """What is known of one inbound call, gathered while it is served."""
+
+    request_uid: str
+    started: float
+    route_kind: str
+    http_method: str
+    path: str
+    remote_address: str | None
+    user_agent: str | None
+    session_hash: str | None
+    model_name: str | None = None
+    method_name: str | None = None
+    key_id: int | None = None
+    key_name: str | None = None
+    role_id: int | None = None
+    user_id: int | None = None
+    refusal: str | None = None
+    touched_audited_records: bool = False
+    written: bool = False
+
+    @property
+    def uses_api_key(self):
+        return bool(self.key_id or self.refusal)
+
+    @property
+    def duration_ms(self):
+        return (time.perf_counter() - self.started) * 1000
+
+
+_current_call = contextvars.ContextVar("pan_mcp_pro_governance_call", default=None)
+
+
+def begin(httprequest, session_id=None):
+    """Open the audit record of the request ``httprequest``."""
+    call = AuditedCall(
+        request_uid=uuid.uuid4().hex,
+        started=time.perf_counter(),
+        route_kind=route_kind(httprequest.path),
+        http_method=httprequest.method,
+        path=httprequest.path[:512],
+        remote_address=httprequest.remote_addr,
+        user_agent=(httprequest.user_agent.string or "")[:USER_AGENT_SIZE] or None,
+        session_hash=session_id and hashlib.sha256(session_id.encode()).hexdigest(),
+    )
+    _current_call.set(call)
+    return call
+
+
+def resume(call):
+    """Make ``call`` current again, e.g. when a request is retried."""
+    _current_call.set(call)
+
+
+def current_call():
+    """Return the audit record of the call being served, if still open."""
+    call = _current_call.get()
+    return call if call is not None and not call.written else None
+
+
+def route_kind(path):
+    if path.startswith("/json/2/"):
+        return "json2"
+    if path.startswith("/json/1/"):
+        return "json1"
+    if path == "/jsonrpc":
+        return "jsonrpc"
+    if path.startswith("/xmlrpc/"):
+        return "xmlrpc"
+    return "other"
+
+
+def note_rpc(service, method, params):
+    """Record the model and method an RPC call targets."""
+    call = current_call()
+    if call is None:
+        return
+    if service == "object" and method in ("execute", "execute_kw"):
+        model, model_method = (list(params[3:5]) + [None, None])[:2]
+        call.model_name = model if isinstance(model, str) else None
+        call.method_name = model_method if isinstance(model_method, str) else None
+    else:
+        call.method_name = f"{service}.{method}"[:64]
+
+
+def note_target(model_name, method_name):
+    call = current_call()
+    if call is not None:
+        call.model_name = model_name
+        call.method_name = method_name
+
+
+def note_grant(grant):
+    """Record the key that authenticated the call."""
+    call = current_call()
+    if call is not None:
+        call.key_id = grant.key_id
+        call.key_name = grant.key_name
+        call.role_id = grant.role_id
+        call.user_id = grant.user_id
+        call.refusal = None
+
+
+def note_user(user_id):
+    """Record the user a password authenticated."""
+    call = current_call()
+    if call is not None:
+        call.user_id = user_id
+
+
+def note_refusal(key_id, reason):
+    """Record that the call's key was refused, and why."""
+    call = current_call()
+    if call is not None:
+        call.key_id = key_id
+        call.refusal = reason
+
+
+def note_audited_change():
+    """Record that the call changed records that OCA auditlog audits."""
+    call = current_call()
+    if call is not None:
+        call.touched_audited_records = True
+    return call
+
+
+def status_of_exception(exception):
+    """Return the HTTP status an RPC fault stands for."""
+    for exception_class, status in (
+        (AccessDenied, 401),
+        (AccessError, 403),
+        (MissingError, 404),
+        (ValidationError, 422),
+        (UserError, 422),
+    ):
+        if isinstance(exception, exception_class):
+            return status
+    return getattr(exception, "code", None) or 500
+
+
+def error_message(exception):
+    """A short description of ``exception``, for the audit row."""
+    if isinstance(exception, AccessDenied):
+        # never tell more than core tells the client
+        return "Access Denied"
+    text = exception.args[0] if exception.args else type(exception).__name__
+    return str(text).strip().split("\n", 1)[0][:ERROR_MESSAGE_SIZE]
+
+
+def finish(request_cr, status, user_id=None, exception=None):
+    """Write the row of the current call, once, if it is to be audited.
+
+    ``request_cr`` is the request's cursor, whose transaction may be rolled
+    back or already closed: the row is written and committed on a cursor of
+    its own. Returns the call's request id when a row is written.
+    """
+    call = current_call()
+    if call is None:
+        return None
+    call.written = True
+    if not (
+        call.uses_api_key
+        or call.touched_audited_records
+        or call.route_kind in BEARER_ROUTE_KINDS
+    ):
+        return None
+    if call.user_id is None:
+        call.user_id = user_id
+    message = call.refusal or (exception is not None and error_message(exception))
+    try:
+        if request_cr.readonly and not request_cr.closed:
+            # As core's device log does: a read/write cursor is not opened
+            # beside a read-only transaction still in progress.
+            request_cr.rollback()
+        with Registry(request_cr.dbname).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["mcp.audit.request"]._insert_row(call, status, message)
+    except Exception:
+        # The audit must never turn a served call into a failed one.
+        _logger.exception("Could not write the audit row of %s", call.request_uid)
+    return call.request_uid

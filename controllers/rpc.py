@@ -1,0 +1,49 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import xmlrpc.client
+
+from odoo.http import dispatch_rpc, request, route
+
+from odoo.addons.rpc.controllers import RPC
+from odoo.addons.rpc.controllers.xmlrpc import dumps
+
+from .. import audit
+
+
+class AuditedRPC(RPC):
+    """Tell the audit which model and method RPC calls target, and audit the
+    XML-RPC faults, which never reach `ir.http._handle_error`."""
+
+    @route()
+    def jsonrpc(self, service, method, args):
+        audit.note_rpc(service, method, args)
+        return super().jsonrpc(service, method, args)
+
+    def _xmlrpc(self, service):
+        # as core does, parsing the body once
+        params, method = xmlrpc.client.loads(
+            request.httprequest.get_data(), use_datetime=True
+        )
+        audit.note_rpc(service, method, params)
+        return dumps((dispatch_rpc(service, method, params),))
+
+    @route()
+    def xmlrpc_1(self, service):
+        return self._audit_faults(super().xmlrpc_1, service)
+
+    @route()
+    def xmlrpc_2(self, service):
+        return self._audit_faults(super().xmlrpc_2, service)
+
+    def _audit_faults(self, serve, service):
+        try:
+            return serve(service)
+        except Exception as error:
+            if audit.current_call() is not None:
+                request.env["ir.http"]._finish_audited_call(
+                    request.env.cr,
+                    getattr(error, "error_response", None),
+                    audit.status_of_exception(error),
+                    error,
+                )
+            raise

@@ -1,0 +1,218 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+RETENTION_PARAMETER = "pan_mcp_pro_governance.audit_retention_days"
+DEFAULT_RETENTION_DAYS = 180
+# Rows deleted per transaction by the retention job: small enough never to
+# hold locks for long, large enough to clear a backlog in minutes.
+RETENTION_CHUNK = 20000
+
+ROUTE_KINDS = [
+    ("json2", "JSON-2"),
+    ("json1", "JSON-1"),
+    ("jsonrpc", "JSON-RPC"),
+    ("xmlrpc", "XML-RPC"),
+    ("other", "Other"),
+]
+STATUS_CLASSES = [
+    ("2xx", "Success"),
+    ("4xx", "Refused"),
+    ("5xx", "Failed"),
+]
+
+
+class McpAuditRequest(models.Model):
+    """One inbound API call: who made it, with which key, and what came of it.
+
+    Rows are written by the HTTP layer on a cursor of their own, so they
+    survive the rollback of the call they describe; nobody may change them,
+    and only the retention job deletes them.
+    """
+
+    _name = "mcp.audit.request"
+    _description = "API Call"
+    _order = "id desc"
+    _rec_name = "request_uid"
+    _log_access = False
+
+    request_uid = fields.Char(string="Request ID", required=True, readonly=True)
+    request_date = fields.Datetime(
+        string="Date", required=True, readonly=True, index=True
+    )
+    route_kind = fields.Selection(ROUTE_KINDS, string="Route", readonly=True)
+    http_method = fields.Char(string="HTTP Method", readonly=True)
+    path = fields.Char(readonly=True)
+    model_name = fields.Char(string="Model", readonly=True, index=True)
+    method_name = fields.Char(string="Method", readonly=True)
+    status = fields.Integer(readonly=True, aggregator=False)
+    status_class = fields.Selection(STATUS_CLASSES, readonly=True, index=True)
+    duration_ms = fields.Float(string="Duration (ms)", readonly=True, digits=(16, 1))
+    user_id = fields.Many2one("res.users", string="User", readonly=True, index=True)
+    key_id = fields.Many2one(
+        "res.users.apikeys",
+        string="API Key",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    # snapshots, so that the row still names its key once the key is deleted
+    key_ref = fields.Integer(string="Key ID", readonly=True, aggregator=False)
+    key_name = fields.Char(readonly=True)
+    role_id = fields.Many2one(
+        "res.users.role",
+        string="Role",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    remote_address = fields.Char(readonly=True)
+    user_agent = fields.Char(readonly=True)
+    session_hash = fields.Char(
+        readonly=True, help="SHA-256 of the session id, never the id itself."
+    )
+    error_message = fields.Char(readonly=True)
+    error_count = fields.Integer(
+        string="Errors", readonly=True, help="1 for a refused or failed call."
+    )
+    # Linked by request id rather than a foreign key: the changes are written
+    # by the call's transaction, before this row exists.
+    auditlog_log_ids = fields.Many2many(
+        "auditlog.log", string="Changes", compute="_compute_auditlog_log_ids"
+    )
+
+    _request_uid_unique = models.Constraint(
+        "UNIQUE (request_uid)", "The request id of an API call is unique."
+    )
+    _key_date_index = models.Index("(key_ref, request_date)")
+    _user_date_index = models.Index("(user_id, request_date)")
+
+    def _compute_auditlog_log_ids(self):
+        logs = (
+            self.env["auditlog.log"]
+            .sudo()
+            .search([("mcp_request_uid", "in", self.mapped("request_uid"))])
+        )
+        for row in self:
+            row.auditlog_log_ids = (
+                logs.filtered(lambda log, row=row: log.mcp_request_uid == row.request_uid)
+                .with_env(self.env)
+            )
+
+    @api.model
+    def _insert_row(self, call, status, error_message):
+        """Insert the row of ``call``, which ended with ``status``."""
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mcp_audit_request (
+                    request_uid, request_date, route_kind, http_method, path,
+                    model_name, method_name, status, status_class, duration_ms,
+                    user_id, key_id, key_ref, key_name, role_id, remote_address,
+                    user_agent, session_hash, error_message, error_count
+                )
+                SELECT %(uid)s, now() at time zone 'utc', %(kind)s, %(verb)s,
+                       %(path)s, %(model)s, %(method)s, %(status)s,
+                       %(status_class)s, %(duration)s, user_row.id, key_row.id,
+                       %(key)s, %(key_name)s, role_row.id, %(address)s,
+                       %(agent)s, %(session)s, %(error)s, %(errors)s
+                  FROM (SELECT 1) AS one
+                  LEFT JOIN res_users user_row ON user_row.id = %(user)s
+                  LEFT JOIN res_users_apikeys key_row ON key_row.id = %(key)s
+                  LEFT JOIN res_users_role role_row ON role_row.id = %(role)s
+                """,
+                uid=call.request_uid,
+                kind=call.route_kind,
+                verb=call.http_method,
+                path=call.path,
+                model=call.model_name,
+                method=call.method_name,
+                status=status,
+                status_class=status_class(status),
+                duration=round(call.duration_ms, 1),
+                user=call.user_id,
+                key=call.key_id,
+                key_name=call.key_name,
+                role=call.role_id,
+                address=call.remote_address,
+                agent=call.user_agent,
+                session=call.session_hash,
+                error=error_message,
+                errors=int(status_class(status) != "2xx"),
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        raise AccessError(self.env._("API calls are recorded, never created."))
+
+    def write(self, vals):
+        raise AccessError(self.env._("Recorded API calls cannot be changed."))
+
+    def unlink(self):
+        raise AccessError(
+            self.env._("Recorded API calls are only removed by their retention.")
+        )
+
+    @api.model
+    def _retention_days(self):
+        parameter = self.env["ir.config_parameter"].sudo().get_param(
+            RETENTION_PARAMETER, DEFAULT_RETENTION_DAYS
+        )
+        try:
+            return int(parameter)
+        except ValueError:
+            _logger.warning(
+                "Ignoring %s=%r: not a number of days", RETENTION_PARAMETER, parameter
+            )
+            return DEFAULT_RETENTION_DAYS
+
+    @api.autovacuum
+    def _gc_expired_requests(self):
+        """Delete the calls older than the retention, with their changes.
+
+        One bounded chunk per run: the vacuum cleaner commits it and runs this
+        again while some remain, so writers are never blocked for long.
+        """
+        days = self._retention_days()
+        if days <= 0:
+            return 0, 0
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH expired AS (
+                    SELECT id, request_uid FROM mcp_audit_request
+                     WHERE request_date < %(cutoff)s
+                     ORDER BY request_date
+                     LIMIT %(chunk)s
+                       FOR UPDATE SKIP LOCKED
+                ), expired_changes AS (
+                    DELETE FROM auditlog_log
+                     WHERE mcp_request_uid IN (SELECT request_uid FROM expired)
+                )
+                DELETE FROM mcp_audit_request
+                 WHERE id IN (SELECT id FROM expired)
+                """,
+                cutoff=cutoff,
+                chunk=RETENTION_CHUNK,
+            )
+        )
+        deleted = self.env.cr.rowcount
+        _logger.info("Retention: %s API calls older than %s deleted", deleted, cutoff)
+        return deleted, int(deleted == RETENTION_CHUNK)
+
+
+def status_class(status):
+    if status and status < 400:
+        return "2xx"
+    if status and status < 500:
+        return "4xx"
+    return "5xx"
