@@ -13,8 +13,12 @@
     "depends": ["mail", "auditlog", "base_user_role"],
     "post_init_hook": "post_init_hook",
     "data": [
+        "security/res_groups.xml",
         "security/ir.model.access.csv",
+        "security/ir_rule.xml",
         "views/res_users_apikeys_views.xml",
+        "views/mcp_audit_request_views.xml",
+        "views/res_config_settings_views.xml",
         "wizards/res_users_apikeys_description_views.xml",
         "views/menus.xml",
     ],

@@ -203,7 +203,9 @@ def finish(request_cr, status, user_id=None, exception=None):
         return None
     if call.user_id is None:
         call.user_id = user_id
-    message = call.refusal or (exception is not None and error_message(exception))
+    message = call.refusal or (
+        error_message(exception) if exception is not None else None
+    )
     try:
         if request_cr.readonly and not request_cr.closed:
             # As core's device log does: a read/write cursor is not opened

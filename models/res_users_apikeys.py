@@ -304,7 +304,9 @@ class ResUsersApikeys(models.Model):
     def _check_can_manage(self):
         # A key limited to a role manages keys only if its role makes it an
         # administrator; otherwise owners manage their own keys.
-        if self.env.is_system():
+        if self.env.su or self.env.user.has_group(
+            "pan_mcp_pro_governance.group_mcp_manager"
+        ):
             return
         if narrowing.narrowed_grant(self.env) is None and all(
             key.user_id == self.env.user for key in self.sudo()
