@@ -17,7 +17,6 @@ import time
 import uuid
 
 from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
 from odoo.exceptions import (
     AccessDenied,
     AccessError,
@@ -25,6 +24,7 @@ from odoo.exceptions import (
     UserError,
     ValidationError,
 )
+from odoo.modules.registry import Registry
 
 _logger = logging.getLogger(__name__)
 

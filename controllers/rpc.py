@@ -2,10 +2,14 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import xmlrpc.client
 
+from odoo.exceptions import UserError
 from odoo.http import dispatch_rpc, request, route
 
 from odoo.addons.rpc.controllers import RPC
-from odoo.addons.rpc.controllers.xmlrpc import dumps
+from odoo.addons.rpc.controllers.xmlrpc import (
+    RPC_FAULT_CODE_APPLICATION_ERROR,
+    dumps,
+)
 
 from .. import audit
 
@@ -29,21 +33,30 @@ class AuditedRPC(RPC):
 
     @route()
     def xmlrpc_1(self, service):
-        return self._audit_faults(super().xmlrpc_1, service)
+        return self._audit_faults(super().xmlrpc_1, service, legacy=True)
 
     @route()
     def xmlrpc_2(self, service):
-        return self._audit_faults(super().xmlrpc_2, service)
+        return self._audit_faults(super().xmlrpc_2, service, legacy=False)
 
-    def _audit_faults(self, serve, service):
+    def _audit_faults(self, serve, service, legacy):
         try:
             return serve(service)
         except Exception as error:
-            if audit.current_call() is not None:
-                request.env["ir.http"]._finish_audited_call(
-                    request.env.cr,
-                    getattr(error, "error_response", None),
-                    audit.status_of_exception(error),
-                    error,
+            call = audit.current_call()
+            if call is None:
+                raise
+            response = getattr(error, "error_response", None)
+            if call.uses_api_key and response and not isinstance(error, UserError):
+                # API clients get the error's message, never the traceback
+                message = audit.error_message(error)
+                fault = (
+                    xmlrpc.client.Fault(message, "")
+                    if legacy
+                    else xmlrpc.client.Fault(RPC_FAULT_CODE_APPLICATION_ERROR, message)
                 )
+                response.set_data(dumps(fault))
+            request.env["ir.http"]._finish_audited_call(
+                request.env.cr, response, audit.status_of_exception(error), error
+            )
             raise

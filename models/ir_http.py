@@ -1,6 +1,10 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import functools
+import json
+
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
 
 from odoo import models
 from odoo.http import request
@@ -25,6 +29,18 @@ class IrHttp(models.AbstractModel):
         else:
             audit.resume(call)
         return super()._authenticate(endpoint)
+
+    @classmethod
+    def _auth_method_bearer(cls):
+        # One answer for a missing, unknown, suspended, revoked or expired key,
+        # raised from one place so that not even the traceback tells them apart.
+        try:
+            super()._auth_method_bearer()
+        except Unauthorized:
+            raise Unauthorized(
+                "Invalid or missing API key.",
+                www_authenticate=WWWAuthenticate("bearer"),
+            ) from None
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
@@ -54,6 +70,8 @@ class IrHttp(models.AbstractModel):
     def _handle_error(cls, exception):
         response = super()._handle_error(exception)
         call = audit.current_call()
+        if call is not None and (call.uses_api_key or call.route_kind == "json2"):
+            cls._strip_traceback(response)
         if call is not None:
             if call.route_kind in ("jsonrpc", "xmlrpc"):
                 status = audit.status_of_exception(exception)
@@ -61,6 +79,23 @@ class IrHttp(models.AbstractModel):
                 status = response.status_code
             cls._finish_audited_call(request.env.cr, response, status, exception)
         return response
+
+    @classmethod
+    def _strip_traceback(cls, response):
+        """Remove the server's traceback from a JSON error response: API
+        clients get the error's name and message, never the code around it."""
+        if response is None or response.mimetype != "application/json":
+            return
+        try:
+            body = json.loads(response.get_data())
+        except ValueError:
+            return
+        if not isinstance(body, dict):
+            return
+        # /json/2 answers the error itself, /jsonrpc wraps it in error.data
+        error = body["error"].get("data") if "error" in body else body
+        if isinstance(error, dict) and error.pop("debug", None) is not None:
+            response.set_data(json.dumps(body))
 
     @classmethod
     def _finish_audited_call(cls, cr, response, status, exception=None):

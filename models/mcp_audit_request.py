@@ -100,11 +100,11 @@ class McpAuditRequest(models.Model):
             .sudo()
             .search([("mcp_request_uid", "in", self.mapped("request_uid"))])
         )
+        logs_by_uid = {}
+        for log in logs:
+            logs_by_uid.setdefault(log.mcp_request_uid, []).append(log.id)
         for row in self:
-            row.auditlog_log_ids = (
-                logs.filtered(lambda log, row=row: log.mcp_request_uid == row.request_uid)
-                .with_env(self.env)
-            )
+            row.auditlog_log_ids = logs_by_uid.get(row.request_uid, [])
 
     @api.model
     def _insert_row(self, call, status, error_message):
@@ -163,8 +163,10 @@ class McpAuditRequest(models.Model):
 
     @api.model
     def _retention_days(self):
-        parameter = self.env["ir.config_parameter"].sudo().get_param(
-            RETENTION_PARAMETER, DEFAULT_RETENTION_DAYS
+        parameter = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(RETENTION_PARAMETER, DEFAULT_RETENTION_DAYS)
         )
         try:
             return int(parameter)

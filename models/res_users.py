@@ -53,10 +53,9 @@ class ResUsers(models.Model):
         user = self.sudo()
         owner_groups = user.group_ids.all_implied_ids
         user_type = owner_groups & self.env["res.groups"]._get_user_type_groups()
-        return (
-            user._get_enabled_roles()
-            .role_id.filtered(
-                lambda role: role.all_implied_ids <= owner_groups
+        return user._get_enabled_roles().role_id.filtered(
+            lambda role: (
+                role.all_implied_ids <= owner_groups
                 and user_type <= role.all_implied_ids
             )
         )

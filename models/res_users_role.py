@@ -18,5 +18,7 @@ class ResUsersRole(models.Model):
         )
         if keys:
             keys.write({"state": "revoked", "role_id": False})
-            _logger.info("API keys %s revoked with their role(s) %s", keys.ids, self.ids)
+            _logger.info(
+                "API keys %s revoked with their role(s) %s", keys.ids, self.ids
+            )
         return super().unlink()

@@ -13,14 +13,11 @@ class ResUsersApikeysDescription(models.TransientModel):
     # their own, and the choice must be limited to the user's roles anyway.
     role = fields.Selection(
         selection="_selection_role",
-        help="Narrow the key to one of your roles. "
-        "Empty: the key has all your rights.",
+        help="Narrow the key to one of your roles. Empty: the key has all your rights.",
     )
 
     def _selection_role(self):
-        return [
-            (str(role.id), role.name) for role in self.env.user._api_key_roles()
-        ]
+        return [(str(role.id), role.name) for role in self.env.user._api_key_roles()]
 
     @check_identity
     def make_key(self):
