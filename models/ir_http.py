@@ -35,7 +35,7 @@ class IrHttp(models.AbstractModel):
         # One answer for a missing, unknown, suspended, revoked or expired key,
         # raised from one place so that not even the traceback tells them apart.
         try:
-            super()._auth_method_bearer()
+            return super()._auth_method_bearer()
         except Unauthorized:
             raise Unauthorized(
                 "Invalid or missing API key.",
@@ -44,16 +44,16 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
-        super()._pre_dispatch(rule, args)
         if "__model__" in args:
             audit.note_target(args["__model__"], args.get("__method__"))
+        return super()._pre_dispatch(rule, args)
 
     @classmethod
     def _post_dispatch(cls, response):
-        super()._post_dispatch(response)
+        result = super()._post_dispatch(response)
         call = audit.current_call()
         if call is None:
-            return
+            return result
         cr = request.env.cr
         finish = functools.partial(
             cls._finish_audited_call, cr, response, response.status_code
@@ -65,6 +65,7 @@ class IrHttp(models.AbstractModel):
         else:
             # Only once the call has committed: a retried attempt is not a call.
             cr.postcommit.add(finish)
+        return result
 
     @classmethod
     def _handle_error(cls, exception):

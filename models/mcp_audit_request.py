@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -33,8 +32,8 @@ class McpAuditRequest(models.Model):
     """One inbound API call: who made it, with which key, and what came of it.
 
     Rows are written by the HTTP layer on a cursor of their own, so they
-    survive the rollback of the call they describe; nobody may change them,
-    and only the retention job deletes them.
+    survive the rollback of the call they describe. No group may create,
+    change or delete them: only the retention job deletes them.
     """
 
     _name = "mcp.audit.request"
@@ -147,18 +146,6 @@ class McpAuditRequest(models.Model):
                 error=error_message,
                 errors=int(status_class(status) != "2xx"),
             )
-        )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        raise AccessError(self.env._("API calls are recorded, never created."))
-
-    def write(self, vals):
-        raise AccessError(self.env._("Recorded API calls cannot be changed."))
-
-    def unlink(self):
-        raise AccessError(
-            self.env._("Recorded API calls are only removed by their retention.")
         )
 
     @api.model

@@ -39,11 +39,12 @@ class ResUsers(models.Model):
         return super()._get_group_ids()
 
     def _compute_all_group_ids(self):
-        super()._compute_all_group_ids()
+        result = super()._compute_all_group_ids()
         for user in self:
             group_ids = narrowing.narrowed_group_ids(self.env, user.id)
             if group_ids is not None:
                 user.all_group_ids = self.env["res.groups"].browse(group_ids)
+        return result
 
     def _api_key_roles(self):
         """Return the roles the user may bind its new API keys to: those it

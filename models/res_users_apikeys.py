@@ -47,7 +47,7 @@ class ResUsersApikeys(models.Model):
     call_count = fields.Integer(string="Calls", compute="_compute_usage")
 
     def init(self):
-        super().init()
+        result = super().init()
         # The table is created by hand (`_auto = False`), and `auth_totp.device`
         # shares this model's fields on a table of its own: both need the columns.
         cr = self.env.cr
@@ -76,6 +76,7 @@ class ResUsersApikeys(models.Model):
             sql.add_foreign_key(
                 cr, self._table, "role_id", "res_users_role", "id", "restrict"
             )
+        return result
 
     def _compute_usage(self):
         usage_by_key = {}
