@@ -16,6 +16,8 @@ import logging
 import time
 import uuid
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import (
     AccessDenied,
@@ -25,6 +27,7 @@ from odoo.exceptions import (
     ValidationError,
 )
 from odoo.modules.registry import Registry
+from odoo.sql_db import Cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -185,11 +188,14 @@ def error_message(exception):
 
 
 def finish(request_cr, status, user_id=None, exception=None):
-    """Write the row of the current call, once, if it is to be audited.
+    """Write the row of the current call, once, if it is to be audited, and
+    count the call of the key that it authenticated.
 
     ``request_cr`` is the request's cursor, whose transaction may be rolled
     back or already closed: the row is written and committed on a cursor of
-    its own. Returns the call's request id when a row is written.
+    its own, which is also the primary database's when the request was
+    served on a read-only replica. Returns the call's request id when a row
+    is written.
     """
     call = current_call()
     if call is None:
@@ -212,7 +218,12 @@ def finish(request_cr, status, user_id=None, exception=None):
             # beside a read-only transaction still in progress.
             request_cr.rollback()
         with Registry(request_cr.dbname).cursor() as cr:
+            # (test cursors share the test's transaction: they keep its level)
+            if isinstance(cr, Cursor):
+                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
             env = api.Environment(cr, SUPERUSER_ID, {})
+            if call.key_id and not call.refusal:
+                env["res.users.apikeys.usage"]._count_call(call.key_id)
             env["mcp.audit.request"]._insert_row(call, status, message)
     except Exception:
         # The audit must never turn a served call into a failed one.

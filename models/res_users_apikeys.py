@@ -105,7 +105,6 @@ class ResUsersApikeys(models.Model):
             return None
         narrowing.activate(self.env, grant)
         audit.note_grant(grant)
-        self._count_call(grant.key_id)
         return grant.user_id
 
     def _grant_for_key(self, scope, key):
@@ -256,15 +255,6 @@ class ResUsersApikeys(models.Model):
     @api.model
     def _remote_address(self):
         return request.httprequest.remote_addr if request else "n/a"
-
-    def _count_call(self, key_id):
-        # Odoo retries a whole request on serialization failures, and
-        # authenticates it again each time: count the request once.
-        if request:
-            if getattr(request, "_mcp_pro_counted_key_id", None) == key_id:
-                return
-            request._mcp_pro_counted_key_id = key_id
-        self.env["res.users.apikeys.usage"]._record_call(key_id)
 
     # Lifecycle
 

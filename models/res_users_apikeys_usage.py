@@ -1,9 +1,6 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
-
 from odoo import api, fields, models
-from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
 
@@ -28,33 +25,24 @@ class ResUsersApikeysUsage(models.Model):
     _key_unique = models.Constraint("UNIQUE (key_id)", "One usage row per API key.")
 
     @api.model
-    def _record_call(self, key_id):
+    def _count_call(self, key_id):
         """Count one call of the key ``key_id``, now.
 
-        Runs in a transaction of its own, committed at once, whatever becomes
-        of the request's (which may also be read-only, on a replica). Under
-        READ COMMITTED concurrent increments queue on the row for microseconds
+        Meant for a transaction of its own, committed at once, under READ
+        COMMITTED: concurrent increments then queue on the row for microseconds
         instead of failing with serialization errors, as they would under
         Odoo's REPEATABLE READ.
         """
-        if self.env.cr.readonly:
-            # As core's device log does: a read-only request has written
-            # nothing yet, and a test cursor opens no read/write one from it.
-            self.env.cr.rollback()
-        with self.env.registry.cursor() as cr:
-            # (test cursors share the test's transaction: they keep its level)
-            if isinstance(cr, Cursor):
-                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-            cr.execute(
-                SQL(
-                    """
-                    INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
-                    VALUES (%(key)s, 1, now() at time zone 'utc')
-                    ON CONFLICT (key_id) DO UPDATE
-                       SET call_count = usage.call_count + 1,
-                           last_used = excluded.last_used
-                    """,
-                    table=SQL.identifier(self._table),
-                    key=key_id,
-                )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
+                VALUES (%(key)s, 1, now() at time zone 'utc')
+                ON CONFLICT (key_id) DO UPDATE
+                   SET call_count = usage.call_count + 1,
+                       last_used = excluded.last_used
+                """,
+                table=SQL.identifier(self._table),
+                key=key_id,
             )
+        )
