@@ -1,7 +1,7 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, models
-from odoo.exceptions import AccessDenied
+from odoo.exceptions import AccessDenied, AccessError
 
 from .. import audit, narrowing
 
@@ -31,6 +31,27 @@ class ResUsers(models.Model):
         if apikeys._check_credentials(scope="rpc", key=passwd) != uid:
             narrowing.deactivate(self.env)
             raise AccessDenied()
+
+    def write(self, vals):
+        # Users may change their own account (email, password, keys...) even
+        # without rights on users, which would let a key limited to reading
+        # contacts take its owner's account over: such a key needs a role
+        # that grants the administration of users.
+        if (
+            not self.env.su
+            and self.env.user in self
+            and narrowing.narrowed_grant(self.env)
+            and not self.env["ir.model.access"].check(
+                "res.users", "write", raise_exception=False
+            )
+        ):
+            raise narrowing.name_role_in_error(
+                self.env,
+                AccessError(
+                    self.env._("An API key cannot change the account of its owner.")
+                ),
+            )
+        return super().write(vals)
 
     def _get_group_ids(self):
         group_ids = narrowing.narrowed_group_ids(self.env, self.id)

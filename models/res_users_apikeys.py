@@ -260,15 +260,15 @@ class ResUsersApikeys(models.Model):
 
     def action_suspend(self):
         """Stop the keys from authenticating until they are resumed."""
-        self._change_state("suspended", ["active"])
+        return self._change_state("suspended", ["active"])
 
     def action_resume(self):
         """Let suspended keys authenticate again."""
-        self._change_state("active", ["suspended"])
+        return self._change_state("active", ["suspended"])
 
     def action_revoke(self):
         """Stop the keys from authenticating, for good."""
-        self._change_state("revoked", ["active", "suspended"])
+        return self._change_state("revoked", ["active", "suspended"])
 
     def _change_state(self, state, from_states):
         self._check_can_manage()
@@ -291,6 +291,7 @@ class ResUsersApikeys(models.Model):
             self.env.uid,
             self._remote_address(),
         )
+        return True
 
     def _check_can_manage(self):
         # A key limited to a role manages keys only if its role makes it an

@@ -25,7 +25,13 @@ class TestScopedKeys(ApiKeyCase):
     def test_reader_key_refused_write_on_xmlrpc_and_jsonrpc(self):
         key = self.create_key(self.owner, self.reader_role)
         fault = self.assertXmlrpcFault(
-            4, self.xmlrpc, key, "res.partner", "write", [self.partner.id], {"name": "X"}
+            4,
+            self.xmlrpc,
+            key,
+            "res.partner",
+            "write",
+            [self.partner.id],
+            {"name": "X"},
         )
         self.assertIn("Contacts reader", fault.faultString)
         result, error = self.jsonrpc(
