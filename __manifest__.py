@@ -22,4 +22,9 @@
         "wizards/res_users_apikeys_description_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "pan_mcp_pro_governance/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -81,10 +81,15 @@ def begin(httprequest, session_id=None):
         path=httprequest.path[:512],
         remote_address=httprequest.remote_addr,
         user_agent=(httprequest.user_agent.string or "")[:USER_AGENT_SIZE] or None,
-        session_hash=session_id and hashlib.sha256(session_id.encode()).hexdigest(),
+        session_hash=session_id and session_hash(session_id),
     )
     _current_call.set(call)
     return call
+
+
+def session_hash(session_id):
+    """What is kept of a session id: a bearer credential, never stored."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def resume(call):
@@ -187,15 +192,14 @@ def error_message(exception):
     return str(text).strip().split("\n", 1)[0][:ERROR_MESSAGE_SIZE]
 
 
-def finish(request_cr, status, user_id=None, exception=None):
+def finish(dbname, status, user_id=None, exception=None):
     """Write the row of the current call, once, if it is to be audited, and
     count the call of the key that it authenticated.
 
-    ``request_cr`` is the request's cursor, whose transaction may be rolled
-    back or already closed: the row is written and committed on a cursor of
-    its own, which is also the primary database's when the request was
-    served on a read-only replica. Returns the call's request id when a row
-    is written.
+    The row is written and committed on a cursor of its own, on the primary
+    database even when the call was served on a read-only replica; the
+    request's transaction must be over, or hold no lock. Returns the call's
+    request id when a row is written.
     """
     call = current_call()
     if call is None:
@@ -213,11 +217,7 @@ def finish(request_cr, status, user_id=None, exception=None):
         error_message(exception) if exception is not None else None
     )
     try:
-        if request_cr.readonly and not request_cr.closed:
-            # As core's device log does: a read/write cursor is not opened
-            # beside a read-only transaction still in progress.
-            request_cr.rollback()
-        with Registry(request_cr.dbname).cursor() as cr:
+        with Registry(dbname).cursor() as cr:
             # (test cursors share the test's transaction: they keep its level)
             if isinstance(cr, Cursor):
                 cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)

@@ -57,6 +57,6 @@ class AuditedRPC(RPC):
                 )
                 response.set_data(dumps(fault))
             request.env["ir.http"]._finish_audited_call(
-                request.env.cr, response, audit.status_of_exception(error), error
+                response, audit.status_of_exception(error), error
             )
             raise

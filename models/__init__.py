@@ -1,3 +1,4 @@
+from . import auditlog_http_session
 from . import auditlog_log
 from . import auditlog_rule
 from . import ir_http

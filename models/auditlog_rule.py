@@ -74,9 +74,10 @@ class AuditlogRule(models.Model):
                     "log_export_data": False,
                     "log_type": "full",
                     "api_keys_only": True,
-                    "state": "confirmed",
                 }
             )
+            # as auditlog's form does, for its "View logs" action on the model
+            rule.set_to_confirmed()
             # an external id, so that uninstalling this addon removes the rule
             self.env["ir.model.data"]._update_xmlids(
                 [

@@ -56,7 +56,7 @@ class IrHttp(models.AbstractModel):
             return result
         cr = request.env.cr
         finish = functools.partial(
-            cls._finish_audited_call, cr, response, response.status_code
+            cls._finish_audited_call, response, response.status_code
         )
         if cr.closed:
             # /jsonrpc and /xmlrpc close the request's cursor and commit on
@@ -78,7 +78,10 @@ class IrHttp(models.AbstractModel):
                 status = audit.status_of_exception(exception)
             else:
                 status = response.status_code
-            cls._finish_audited_call(request.env.cr, response, status, exception)
+            if not request.env.cr.closed:
+                # the call failed: end its transaction, and its locks, first
+                request.env.cr.rollback()
+            cls._finish_audited_call(response, status, exception)
         return response
 
     @classmethod
@@ -99,7 +102,7 @@ class IrHttp(models.AbstractModel):
             response.set_data(json.dumps(body))
 
     @classmethod
-    def _finish_audited_call(cls, cr, response, status, exception=None):
-        request_uid = audit.finish(cr, status, request.env.uid, exception)
+    def _finish_audited_call(cls, response, status, exception=None):
+        request_uid = audit.finish(request.db, status, request.env.uid, exception)
         if request_uid and response is not None:
             response.headers["X-Request-Id"] = request_uid

@@ -93,6 +93,15 @@ class McpAuditRequest(models.Model):
     _key_date_index = models.Index("(key_ref, request_date)")
     _user_date_index = models.Index("(user_id, request_date)")
 
+    def init(self):
+        result = super().init()
+        # The ORM adds no foreign key towards API keys, whose table it does not
+        # manage: without one, a deleted key would leave its calls dangling.
+        self.env["res.users.apikeys"]._add_foreign_key_from(
+            self._table, "key_id", "set null"
+        )
+        return result
+
     def _compute_auditlog_log_ids(self):
         logs = (
             self.env["auditlog.log"]

@@ -78,6 +78,17 @@ class ResUsersApikeys(models.Model):
             )
         return result
 
+    @api.model
+    def _add_foreign_key_from(self, table, column, ondelete):
+        """Make ``table.column`` reference API keys: the ORM adds no foreign key
+        towards a table it does not manage, so `ondelete` would do nothing."""
+        if not sql.get_foreign_keys(
+            self.env.cr, table, column, "res_users_apikeys", "id", ondelete
+        ):
+            sql.add_foreign_key(
+                self.env.cr, table, column, "res_users_apikeys", "id", ondelete
+            )
+
     def _compute_usage(self):
         usage_by_key = {}
         if self._name == "res.users.apikeys":

@@ -24,6 +24,13 @@ class ResUsersApikeysUsage(models.Model):
 
     _key_unique = models.Constraint("UNIQUE (key_id)", "One usage row per API key.")
 
+    def init(self):
+        result = super().init()
+        self.env["res.users.apikeys"]._add_foreign_key_from(
+            self._table, "key_id", "cascade"
+        )
+        return result
+
     @api.model
     def _count_call(self, key_id):
         """Count one call of the key ``key_id``, now.

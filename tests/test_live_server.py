@@ -11,7 +11,6 @@ servers sharing one database do to counters, caches and key states.
 import concurrent.futures
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,13 +30,14 @@ CLIENTS = 8
 CALLS_PER_CLIENT = 50
 
 
-def odoo_command():
-    """The `odoo` command of this Python: prefork re-runs it for its gevent
-    worker, which `python -m odoo` cannot be."""
-    command = os.path.join(os.path.dirname(sys.executable), "odoo")
-    if not os.path.exists(command):
-        command = shutil.which("odoo")
-    return command
+def odoo_command(directory):
+    """Return the command running Odoo with this very Python, whose packages
+    hold the addon under test. A script of its own rather than `python -m
+    odoo`: prefork re-runs its command for its gevent worker."""
+    launcher = os.path.join(directory, "odoo-launcher.py")
+    with open(launcher, "w") as script:
+        script.write("from odoo.cli.command import main\nmain()\n")
+    return [sys.executable, launcher]
 
 
 def free_port():
@@ -53,8 +53,9 @@ class OdooServer:
         self.dbname = dbname
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix="mcp-pro-live-", suffix=".log", delete=False
+        self.directory = tempfile.TemporaryDirectory(prefix="mcp-pro-live-")
+        self.log = open(  # noqa: SIM115
+            os.path.join(self.directory.name, "odoo.log"), "w"
         )
         options = [
             f"--database={dbname}",
@@ -73,8 +74,8 @@ class OdooServer:
             if config.get(option):
                 options.append(f"--{option}={config[option]}")
         addons_path = f"--addons-path={','.join(config['addons_path'])}"
-        self.process = subprocess.Popen(  # noqa: S603
-            [odoo_command(), addons_path, "server", *options],
+        self.process = subprocess.Popen(
+            [*odoo_command(self.directory.name), addons_path, "server", *options],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -84,9 +85,11 @@ class OdooServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Odoo exited early, see {self.log.name}")
+                with open(self.log.name) as log:
+                    tail = "".join(log.readlines()[-20:])
+                raise RuntimeError(f"Odoo exited early:\n{tail}")
             try:
-                urllib.request.urlopen(f"{self.url}/web/health", timeout=2)  # noqa: S310
+                urllib.request.urlopen(f"{self.url}/web/health", timeout=2)
                 return
             except OSError:
                 time.sleep(0.3)
@@ -102,7 +105,7 @@ class OdooServer:
 
     def json2(self, key, model, method, **params):
         """POST to /json/2; return the HTTP status and the decoded body."""
-        request = urllib.request.Request(  # noqa: S310
+        request = urllib.request.Request(
             f"{self.url}/json/2/{model}/{method}",
             data=json.dumps(params).encode(),
             headers={
@@ -112,7 +115,7 @@ class OdooServer:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
