@@ -134,7 +134,16 @@ class ResUsersApikeys(models.Model):
                 """
                 SELECT apikey.user_id, apikey.name, apikey.scope, apikey.state,
                        apikey.role_id, owner.active,
-                       apikey.expiration_date < now() at time zone 'utc'
+                       apikey.expiration_date < now() at time zone 'utc',
+                       EXISTS (
+                           SELECT FROM res_users_role_line line
+                            WHERE line.user_id = apikey.user_id
+                              AND line.role_id = apikey.role_id
+                              AND (line.date_from IS NULL
+                                   OR line.date_from <= current_date)
+                              AND (line.date_to IS NULL
+                                   OR line.date_to >= current_date)
+                       )
                   FROM res_users_apikeys apikey
                   JOIN res_users owner ON owner.id = apikey.user_id
                  WHERE apikey.id = %s
@@ -145,7 +154,16 @@ class ResUsersApikeys(models.Model):
         row = self.env.cr.fetchone()
         if row is None:
             return self._refuse(key_id, "deleted")
-        user_id, key_name, key_scope, state, role_id, owner_active, expired = row
+        (
+            user_id,
+            key_name,
+            key_scope,
+            state,
+            role_id,
+            owner_active,
+            expired,
+            role_held,
+        ) = row
         if key_scope and key_scope != scope:
             return self._refuse(key_id, f"scope {key_scope!r} is not {scope!r}")
         if state != "active":
@@ -159,9 +177,11 @@ class ResUsersApikeys(models.Model):
                 self.env.cr.dbname, user_id, key_id, key_name, None, None
             )
 
-        group_ids, refusal = self._role_group_ids(user_id, role_id)
-        if refusal:
-            return self._refuse(key_id, refusal)
+        if not role_held:
+            return self._refuse(key_id, "role no longer held by its owner")
+        group_ids = self._role_group_ids(user_id, role_id)
+        if group_ids is None:
+            return self._refuse(key_id, "role lacks the owner's user type")
         return narrowing.KeyGrant(
             self.env.cr.dbname, user_id, key_id, key_name, role_id, group_ids
         )
@@ -196,12 +216,15 @@ class ResUsersApikeys(models.Model):
                 return key_id
         raise AccessDenied()
 
+    @tools.ormcache("user_id", "role_id")
     def _role_group_ids(self, user_id, role_id):
         """Return the groups a key bound to ``role_id`` grants ``user_id``,
-        closed under implication, and the reason to refuse the key if any.
+        closed under implication, or None if they lack the user's type.
 
         Plain SQL on purpose: this runs during authentication, before the
-        environment has a user to compute groups with.
+        environment has a user to compute groups with. Cached like core's own
+        group caches, which every change of a user's or a group's groups
+        clears; whether the user still holds the role is checked on each call.
         """
         self.env.cr.execute(
             SQL(
@@ -224,16 +247,7 @@ class ResUsersApikeys(models.Model):
                      WHERE module = 'base' AND model = 'res.groups'
                        AND name IN ('group_user', 'group_portal', 'group_public')
                 )
-                SELECT EXISTS (
-                           SELECT FROM res_users_role_line line
-                            WHERE line.user_id = %(user)s
-                              AND line.role_id = %(role)s
-                              AND (line.date_from IS NULL
-                                   OR line.date_from <= current_date)
-                              AND (line.date_to IS NULL
-                                   OR line.date_to >= current_date)
-                       ),
-                       ARRAY(SELECT id FROM role_groups
+                SELECT ARRAY(SELECT id FROM role_groups
                              INTERSECT
                              SELECT id FROM owner_groups
                              ORDER BY 1),
@@ -245,14 +259,12 @@ class ResUsersApikeys(models.Model):
                 user=user_id,
             )
         )
-        held, group_ids, owner_type_ids = self.env.cr.fetchone()
-        if not held:
-            return None, "role no longer held by its owner"
+        group_ids, owner_type_ids = self.env.cr.fetchone()
         # Without its owner's user type (employee, portal...) a key would make
         # a user of no type, which core checks such as `share` do not expect.
         if not owner_type_ids or not set(owner_type_ids) <= set(group_ids):
-            return None, "role lacks the owner's user type"
-        return tuple(group_ids), None
+            return None
+        return tuple(group_ids)
 
     def _refuse(self, key_id, reason):
         _logger.warning(

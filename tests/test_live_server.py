@@ -163,10 +163,19 @@ class TestLiveServers(BaseCase):
             cls.reader_key_id = reader_key.id
             cls.full_key_id = apikeys._find_key_id(cls.full_key)
             cls.editor_groups_ids = editor_groups.ids
+            cls.group_user_ids = group_user.ids
         cls.prefork = OdooServer(cls.dbname, workers=2)
         cls.addClassCleanup(cls.prefork.stop)
         cls.threaded = OdooServer(cls.dbname, workers=0)
         cls.addClassCleanup(cls.threaded.stop)
+
+    def edit_role(self, role_id, group_ids):
+        """Change a role's groups as an administrator's request would: commit,
+        then tell the other workers and servers which caches to clear."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["res.users.role"].browse(role_id).implied_ids = [Command.set(group_ids)]
+        self.registry.signal_changes()
 
     def sql(self, query, *params):
         with self.registry.cursor() as cr:
@@ -316,11 +325,7 @@ class TestLiveServers(BaseCase):
             self.assertEqual(
                 server.json2(self.reader_key, "res.partner", "write", **write)[0], 403
             )
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["res.users.role"].browse(self.reader_role_id).implied_ids = [
-                Command.set(self.editor_groups_ids)
-            ]
+        self.edit_role(self.reader_role_id, self.editor_groups_ids)
         try:
             for server in (self.prefork, self.threaded):
                 for _attempt in range(3):
@@ -331,11 +336,7 @@ class TestLiveServers(BaseCase):
                         200,
                     )
         finally:
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["res.users.role"].browse(self.reader_role_id).implied_ids = [
-                    Command.set(env.ref("base.group_user").ids)
-                ]
+            self.edit_role(self.reader_role_id, self.group_user_ids)
         for server in (self.prefork, self.threaded):
             for _attempt in range(3):
                 self.assertEqual(
