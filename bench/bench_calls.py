@@ -187,7 +187,9 @@ def seed(dbname, kind, writers, odoo_args):
             "rule": rule.read(["log_type", "state", "log_write"])[0],
             "module_path": module_path,
         }
-    print("SEEDED " + json.dumps(seeded, default=str), flush=True)
+    # the parent process reads this line on the seeding process' output
+    sys.stdout.write("SEEDED " + json.dumps(seeded, default=str) + "\n")
+    sys.stdout.flush()
 
 
 # Databases and server
@@ -221,6 +223,7 @@ def free_port():
 
 def drop_databases(args, names):
     import psycopg2
+    import psycopg2.sql
 
     connection = psycopg2.connect(
         dbname="postgres",
@@ -233,7 +236,11 @@ def drop_databases(args, names):
     try:
         with connection.cursor() as cr:
             for name in names:
-                cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                cr.execute(
+                    psycopg2.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        psycopg2.sql.Identifier(name)
+                    )
+                )
     finally:
         connection.close()
 
