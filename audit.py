@@ -13,9 +13,13 @@ import contextvars
 import dataclasses
 import hashlib
 import logging
+import re
+import threading
 import time
 import uuid
+from xml.parsers.expat import ExpatError
 
+import psycopg2
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
 from odoo import SUPERUSER_ID, api
@@ -33,6 +37,21 @@ _logger = logging.getLogger(__name__)
 
 # routes that only ever serve API clients: each of their calls is audited
 BEARER_ROUTE_KINDS = ("json2", "json1")
+# routes of API clients, whose error answers never carry a traceback
+API_ROUTE_KINDS = ("json2", "json1", "jsonrpc", "xmlrpc")
+# what core raises, as a server error, on calls of the wrong shape
+CLIENT_MISTAKES = (
+    AttributeError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+    psycopg2.DataError,
+    ExpatError,
+)
+# what a key looks like, wherever a client may have put it by mistake
+KEY_LIKE = re.compile(r"[0-9a-fA-F]{40}")
 ERROR_MESSAGE_SIZE = 256
 USER_AGENT_SIZE = 256
 
@@ -58,6 +77,9 @@ class AuditedCall:
     refusal: str | None = None
     touched_audited_records: bool = False
     written: bool = False
+    # core stamps each request's thread with its start: a call opened by an
+    # earlier request of the same thread, never finished, is not this one's
+    request_stamp: float | None = None
 
     @property
     def uses_api_key(self):
@@ -82,6 +104,7 @@ def begin(httprequest, session_id=None):
         remote_address=httprequest.remote_addr,
         user_agent=(httprequest.user_agent.string or "")[:USER_AGENT_SIZE] or None,
         session_hash=session_id and session_hash(session_id),
+        request_stamp=_request_stamp(),
     )
     _current_call.set(call)
     return call
@@ -97,10 +120,16 @@ def resume(call):
     _current_call.set(call)
 
 
+def _request_stamp():
+    return getattr(threading.current_thread(), "perf_t0", None)
+
+
 def current_call():
     """Return the audit record of the call being served, if still open."""
     call = _current_call.get()
-    return call if call is not None and not call.written else None
+    if call is None or call.written or call.request_stamp != _request_stamp():
+        return None
+    return call
 
 
 def route_kind(path):
@@ -183,6 +212,20 @@ def status_of_exception(exception):
     return getattr(exception, "code", None) or 500
 
 
+def as_client_error(exception):
+    """Return the error a client should get for ``exception`` when it stands
+    for a malformed call (a value of the wrong type or shape, an unknown
+    field or keyword, a body nested too deeply), which core answers as a
+    server error; None for any other exception."""
+    if isinstance(exception, CLIENT_MISTAKES):
+        return ValidationError(error_message(exception))
+    if isinstance(exception, psycopg2.OperationalError):
+        # e.g. a database that does not exist, named by an RPC client: its
+        # message tells the database server's address
+        return AccessDenied()
+    return None
+
+
 def error_message(exception):
     """A short description of ``exception``, for the audit row."""
     if isinstance(exception, AccessDenied):
@@ -190,6 +233,11 @@ def error_message(exception):
         return "Access Denied"
     text = exception.args[0] if exception.args else type(exception).__name__
     return str(text).strip().split("\n", 1)[0][:ERROR_MESSAGE_SIZE]
+
+
+def redact(text):
+    """``text`` without anything shaped like an API key."""
+    return KEY_LIKE.sub("[redacted]", text) if text else text
 
 
 def finish(dbname, status, user_id=None, exception=None):

@@ -9,6 +9,8 @@ from odoo.addons.rpc.controllers import RPC
 from odoo.addons.rpc.controllers.xmlrpc import (
     RPC_FAULT_CODE_APPLICATION_ERROR,
     dumps,
+    xmlrpc_handle_exception_int,
+    xmlrpc_handle_exception_string,
 )
 
 from .. import audit
@@ -47,15 +49,27 @@ class AuditedRPC(RPC):
             if call is None:
                 raise
             response = getattr(error, "error_response", None)
-            if call.uses_api_key and response and not isinstance(error, UserError):
-                # API clients get the error's message, never the traceback
-                message = audit.error_message(error)
-                fault = (
-                    xmlrpc.client.Fault(message, "")
-                    if legacy
-                    else xmlrpc.client.Fault(RPC_FAULT_CODE_APPLICATION_ERROR, message)
-                )
-                response.set_data(dumps(fault))
+            if response and not isinstance(error, UserError):
+                # API clients get the error's message, never the traceback;
+                # a malformed call is theirs to mend, not a server error
+                client_error = audit.as_client_error(error)
+                if client_error is not None:
+                    answer = (
+                        xmlrpc_handle_exception_string(client_error)
+                        if legacy
+                        else xmlrpc_handle_exception_int(client_error)
+                    )
+                else:
+                    message = audit.error_message(error)
+                    answer = dumps(
+                        xmlrpc.client.Fault(message, "")
+                        if legacy
+                        else xmlrpc.client.Fault(
+                            RPC_FAULT_CODE_APPLICATION_ERROR, message
+                        )
+                    )
+                response.set_data(answer)
+                error = client_error or error
             request.env["ir.http"]._finish_audited_call(
                 response, audit.status_of_exception(error), error
             )

@@ -8,6 +8,7 @@ from . import ir_ui_menu
 from . import mail_thread
 from . import mcp_audit_request
 from . import res_config_settings
+from . import res_partner
 from . import res_users
 from . import res_users_apikeys
 from . import res_users_apikeys_usage

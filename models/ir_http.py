@@ -4,12 +4,15 @@ import functools
 import json
 
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import Unauthorized, UnprocessableEntity
+from werkzeug.wrappers import Response
 
 from odoo import models
 from odoo.http import request
 
 from .. import audit, narrowing
+
+MAX_INT4 = 2**31
 
 
 class IrHttp(models.AbstractModel):
@@ -49,6 +52,40 @@ class IrHttp(models.AbstractModel):
         return super()._pre_dispatch(rule, args)
 
     @classmethod
+    def _dispatch(cls, endpoint):
+        call = audit.current_call()
+        if call is not None and call.route_kind == "json2":
+            cls._check_json2_params(request.params)
+        return super()._dispatch(endpoint)
+
+    @classmethod
+    def _check_json2_params(cls, params):
+        """Answer 422, not core's 500, to the common parameters of /json/2
+        when they are not even of the right type."""
+
+        def is_id(value):
+            return type(value) is int
+
+        checks = {
+            "ids": lambda ids: (
+                is_id(ids) or (isinstance(ids, list) and all(map(is_id, ids)))
+            ),
+            "context": lambda context: isinstance(context, dict),
+            "domain": lambda domain: isinstance(domain, list),
+            "fields": lambda fields: (
+                isinstance(fields, list)
+                and all(isinstance(name, str) for name in fields)
+            ),
+            "limit": lambda limit: (
+                limit in (None, False) or (type(limit) is int and 0 <= limit < MAX_INT4)
+            ),
+            "offset": lambda offset: type(offset) is int and 0 <= offset < MAX_INT4,
+        }
+        for name, check in checks.items():
+            if name in params and not check(params[name]):
+                raise UnprocessableEntity(f"Invalid value for {name!r}.")
+
+    @classmethod
     def _post_dispatch(cls, response):
         result = super()._post_dispatch(response)
         call = audit.current_call()
@@ -69,20 +106,29 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _handle_error(cls, exception):
-        response = super()._handle_error(exception)
         call = audit.current_call()
-        if call is not None and (call.uses_api_key or call.route_kind == "json2"):
+        if call is not None and call.route_kind in audit.API_ROUTE_KINDS:
+            # a malformed call, which core answers as a server error
+            exception = audit.as_client_error(exception) or exception
+        answer = super()._handle_error(exception)
+        call = audit.current_call()
+        if call is None:
+            return answer
+        # `type="http"` routes answer with the HTTP exception itself
+        response = answer if isinstance(answer, Response) else None
+        if response is None:
+            status = getattr(answer, "code", None) or 500
+        elif call.route_kind in ("jsonrpc", "xmlrpc"):
+            status = audit.status_of_exception(exception)
+        else:
+            status = response.status_code
+        if call.route_kind in audit.API_ROUTE_KINDS or call.uses_api_key:
             cls._strip_traceback(response)
-        if call is not None:
-            if call.route_kind in ("jsonrpc", "xmlrpc"):
-                status = audit.status_of_exception(exception)
-            else:
-                status = response.status_code
-            if not request.env.cr.closed:
-                # the call failed: end its transaction, and its locks, first
-                request.env.cr.rollback()
-            cls._finish_audited_call(response, status, exception)
-        return response
+        if not request.env.cr.closed:
+            # the call failed: end its transaction, and its locks, first
+            request.env.cr.rollback()
+        cls._finish_audited_call(response, status, exception)
+        return answer
 
     @classmethod
     def _strip_traceback(cls, response):

@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..audit import redact
+
 _logger = logging.getLogger(__name__)
 
 RETENTION_PARAMETER = "pan_mcp_pro_governance.audit_retention_days"
@@ -116,7 +118,9 @@ class McpAuditRequest(models.Model):
 
     @api.model
     def _insert_row(self, call, status, error_message):
-        """Insert the row of ``call``, which ended with ``status``."""
+        """Insert the row of ``call``, which ended with ``status``. A client
+        may put its key where no key belongs (a path, an id, a domain): what
+        looks like one is never stored."""
         self.env.cr.execute(
             SQL(
                 """
@@ -139,9 +143,9 @@ class McpAuditRequest(models.Model):
                 uid=call.request_uid,
                 kind=call.route_kind,
                 verb=call.http_method,
-                path=call.path,
-                model=call.model_name,
-                method=call.method_name,
+                path=redact(call.path),
+                model=redact(call.model_name),
+                method=redact(call.method_name),
                 status=status,
                 status_class=status_class(status),
                 duration=round(call.duration_ms, 1),
@@ -150,9 +154,9 @@ class McpAuditRequest(models.Model):
                 key_name=call.key_name,
                 role=call.role_id,
                 address=call.remote_address,
-                agent=call.user_agent,
+                agent=redact(call.user_agent),
                 session=call.session_hash,
-                error=error_message,
+                error=redact(error_message),
                 errors=int(status_class(status) != "2xx"),
             )
         )

@@ -16,30 +16,35 @@ class ResUsers(models.Model):
         # expired or deleted. Keys are therefore checked here on every call,
         # and only passwords reach the cached check.
         narrowing.deactivate(self.env)
+        if not isinstance(passwd, str) or type(uid) is not int:
+            # what no client of ours sends, and core's cache cannot even hash
+            raise AccessDenied()
         apikeys = self.env["res.users.apikeys"]
         key_id = apikeys._find_key_id(passwd)
         if not key_id:
             super()._check_uid_passwd(uid, passwd)
             audit.note_user(uid)
             return
-        if audit.current_call() is None:
-            # Served without the database's routes (a server hosting several
-            # databases, with no dbfilter nor X-Odoo-Database header), the
-            # call could not be audited: keys are refused there.
-            apikeys._refuse(key_id, "request not routed to a database")
-            raise AccessDenied()
         if apikeys._check_credentials(scope="rpc", key=passwd) != uid:
             narrowing.deactivate(self.env)
             raise AccessDenied()
 
     def write(self, vals):
-        # Users may change their own account (email, password, keys...) even
-        # without rights on users, which would let a key limited to reading
-        # contacts take its owner's account over: such a key needs a role
-        # that grants the administration of users.
+        if self.env.user in self:
+            self._check_key_may_change_account()
+        return super().write(vals)
+
+    @api.model
+    def _check_key_may_change_account(self):
+        """Refuse a key limited to a role the change of its owner's account.
+
+        Users may change their own account and contact (email, login,
+        password...) without any right on users: through a key limited to,
+        say, editing contacts, that would hand the account to whoever resets
+        its password. Such a key needs a role granting user administration.
+        """
         if (
             not self.env.su
-            and self.env.user in self
             and narrowing.narrowed_grant(self.env)
             and not self.env["ir.model.access"].check(
                 "res.users", "write", raise_exception=False
@@ -51,7 +56,6 @@ class ResUsers(models.Model):
                     self.env._("An API key cannot change the account of its owner.")
                 ),
             )
-        return super().write(vals)
 
     def _get_group_ids(self):
         group_ids = narrowing.narrowed_group_ids(self.env, self.id)

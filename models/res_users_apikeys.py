@@ -111,6 +111,11 @@ class ResUsersApikeys(models.Model):
     def _check_credentials(self, *, scope, key):
         if self._name != "res.users.apikeys":
             return super()._check_credentials(scope=scope, key=key)
+        if audit.current_call() is None:
+            # Served without the database's routes (a server hosting several
+            # databases, with no dbfilter nor X-Odoo-Database header), the
+            # call could not be audited: keys are refused there.
+            return self._refuse(self._find_key_id(key), "not routed to a database")
         grant = self._grant_for_key(scope, key)
         if grant is None:
             return None
