@@ -9,3 +9,8 @@ from . import test_audit_trail
 from . import test_audit_access
 from . import test_audit_rules_retention
 from . import test_audit_tour
+from . import test_attack_routes
+from . import test_attack_bad_input
+from . import test_attack_secrets
+from . import test_attack_servers
+from . import test_real_clients

@@ -1,5 +1,7 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .audit_common import BROWSER_FETCH_HEADERS, AuditCase, sha256
@@ -33,8 +35,8 @@ CLIENT_ERRORS = {
         "xmlrpc": 2,
     },
     500: {
-        "json2": "builtins.TypeError",
-        "jsonrpc": "builtins.TypeError",
+        "json2": "builtins.RuntimeError",
+        "jsonrpc": "builtins.RuntimeError",
         "xmlrpc": 1,
     },
 }
@@ -243,15 +245,19 @@ class TestAuditTrail(AuditCase):
     def test_crash_leaves_a_500_row(self):
         for route in ROUTES:
             with self.subTest(route=route):
-                row, reply = self.audited(
-                    route,
-                    self.editor_key,
-                    "res.partner",
-                    "search_read",
-                    domain=[],
-                    fields=["name"],
-                    no_such_option=True,
-                )
+                # a bug of the server, not a mistake of the client
+                def crash(records, *args, **kwargs):
+                    raise RuntimeError("no_such_option: the server crashed")
+
+                with patch.object(type(self.env["res.partner"]), "search_read", crash):
+                    row, reply = self.audited(
+                        route,
+                        self.editor_key,
+                        "res.partner",
+                        "search_read",
+                        domain=[],
+                        fields=["name"],
+                    )
                 self.assertRefused(reply, 500)
                 self.assertRow(
                     row,
