@@ -10,7 +10,9 @@ generic attack, and a route of a known kind that disappears is noticed.
 
 import json
 import re
+import threading
 import xmlrpc.client
+from unittest.mock import patch
 
 from odoo.fields import Command
 from odoo.tests import tagged
@@ -41,7 +43,11 @@ def key_routes(env):
     that accepts an API key: bearer and outlook routes, and the RPC routes,
     which take a key as their password."""
     routes = {}
-    for rule in env["ir.http"].routing_map().iter_rules():
+    # core builds the map for the database of the current thread, which the
+    # HTTP server's threads have and a test runner's main thread may not
+    with patch.object(threading.current_thread(), "dbname", env.cr.dbname, create=True):
+        routing_map = env["ir.http"].routing_map()
+    for rule in routing_map.iter_rules():
         routing = rule.endpoint.routing
         controller = getattr(rule.endpoint.func, "__self__", None)
         if routing.get("auth") in KEY_AUTHS:

@@ -2,6 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from unittest.mock import patch
 
+from odoo import api
 from odoo.tests import tagged
 
 from .audit_common import BROWSER_FETCH_HEADERS, AuditCase, sha256
@@ -246,7 +247,8 @@ class TestAuditTrail(AuditCase):
         for route in ROUTES:
             with self.subTest(route=route):
                 # a bug of the server, not a mistake of the client
-                def crash(records, *args, **kwargs):
+                @api.model
+                def crash(model, *args, **kwargs):
                     raise RuntimeError("no_such_option: the server crashed")
 
                 with patch.object(type(self.env["res.partner"]), "search_read", crash):
