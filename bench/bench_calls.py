@@ -794,6 +794,17 @@ def summarize_profile(outputs, calls, top=20):
 # Main
 
 
+def add_server_arguments(parser):
+    """Add the options telling where Odoo's addons and PostgreSQL are."""
+    parser.add_argument("--addons-path", default=None)
+    parser.add_argument("--db-host", default=HOST)
+    parser.add_argument("--db-port", type=int, default=5432)
+    parser.add_argument(
+        "--db-user", default=os.environ.get("PGUSER") or getpass.getuser()
+    )
+    parser.add_argument("--db-password", default=os.environ.get("PGPASSWORD"))
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -804,13 +815,7 @@ def parse_args(argv):
     )
     parser.add_argument("--warmup", type=int, default=5, help="calls per client")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--addons-path", default=None)
-    parser.add_argument("--db-host", default=HOST)
-    parser.add_argument("--db-port", type=int, default=5432)
-    parser.add_argument(
-        "--db-user", default=os.environ.get("PGUSER") or getpass.getuser()
-    )
-    parser.add_argument("--db-password", default=os.environ.get("PGPASSWORD"))
+    add_server_arguments(parser)
     parser.add_argument("--prefix", default="mcp_bench_", help="database names")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--request-timeout", type=float, default=60)

@@ -52,7 +52,6 @@ import argparse
 import collections
 import contextlib
 import datetime
-import getpass
 import os
 import sys
 import tempfile
@@ -67,6 +66,7 @@ from bench_calls import (
     STOCK_MODULES,
     Key,
     Server,
+    add_server_arguments,
     db_options,
     drop_databases,
     new_session,
@@ -525,13 +525,7 @@ def parse_args(argv):
     parser.add_argument("--phase", type=float, default=15, help="2 keys, seconds")
     parser.add_argument("--baseline", type=float, default=20, help="seconds")
     parser.add_argument("--warmup", type=int, default=5, help="calls per writer")
-    parser.add_argument("--addons-path", default=None)
-    parser.add_argument("--db-host", default=HOST)
-    parser.add_argument("--db-port", type=int, default=5432)
-    parser.add_argument(
-        "--db-user", default=os.environ.get("PGUSER") or getpass.getuser()
-    )
-    parser.add_argument("--db-password", default=os.environ.get("PGPASSWORD"))
+    add_server_arguments(parser)
     parser.add_argument("--prefix", default="mcp_retention_", help="database name")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--request-timeout", type=float, default=60)

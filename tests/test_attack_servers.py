@@ -19,8 +19,6 @@ import json
 import os
 import random
 import re
-import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -32,9 +30,9 @@ from odoo.fields import Command
 from odoo.modules.registry import Registry
 from odoo.sql_db import close_db, db_connect
 from odoo.tests import BaseCase, get_db_name, tagged
-from odoo.tools import SQL, config
+from odoo.tools import SQL
 
-from .test_live_server import OdooServer, free_port, odoo_command
+from .test_live_server import OdooServer
 
 THREADS = 8
 ROUNDS = 8
@@ -45,36 +43,12 @@ class TwoDatabaseServer(OdooServer):
     """A real server of ``dbname`` that also lists ``other_dbname``: calls
     naming no database (no header, no session) are not routed to either."""
 
-    def __init__(self, dbname, other_dbname, workers):  # pylint: disable=W0231
-        # as OdooServer does, with two databases to choose from and a log
-        # that tells what a real server logs of the calls (info)
-        self.dbname = dbname
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.directory = tempfile.TemporaryDirectory(prefix="mcp-pro-attack-")
-        self.log = open(  # noqa: SIM115
-            os.path.join(self.directory.name, "odoo.log"), "w"
-        )
+    # info: what a real server logs of the calls, searched for secrets
+    LOG_OPTIONS = ("--log-level=info",)
+
+    def __init__(self, dbname, other_dbname, workers):
         dbs = "|".join(re.escape(name) for name in (dbname, other_dbname))
-        options = [
-            f"--database={dbname}",
-            f"--db-filter=^({dbs})$",
-            f"--http-port={self.port}",
-            "--http-interface=127.0.0.1",
-            f"--workers={workers}",
-            "--max-cron-threads=0",
-            "--log-level=info",
-        ]
-        for option in ("db_host", "db_port", "db_user", "db_password"):
-            if config.get(option):
-                options.append(f"--{option}={config[option]}")
-        addons_path = f"--addons-path={','.join(config['addons_path'])}"
-        self.process = subprocess.Popen(
-            [*odoo_command(self.directory.name), addons_path, "server", *options],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_until_up()
+        super().__init__(dbname, workers, db_filter=f"^({dbs})$")
 
     def post(self, path, body, headers=None, routed=True):
         """POST ``body`` (bytes), or GET if None; return the status and the

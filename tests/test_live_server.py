@@ -49,7 +49,16 @@ def free_port():
 class OdooServer:
     """A real Odoo server process serving ``dbname``."""
 
-    def __init__(self, dbname, workers):
+    # what the server logs: only errors of the calls these tests make on purpose
+    LOG_OPTIONS = (
+        "--log-level=warn",
+        "--log-handler=odoo.addons.rpc.controllers.xmlrpc:ERROR",
+        "--log-handler=odoo.addons.rpc.controllers.jsonrpc:ERROR",
+        "--log-handler=odoo.addons.pan_mcp_pro_governance:ERROR",
+        "--log-handler=odoo.http:ERROR",
+    )
+
+    def __init__(self, dbname, workers, db_filter=None):
         self.dbname = dbname
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -59,16 +68,12 @@ class OdooServer:
         )
         options = [
             f"--database={dbname}",
-            f"--db-filter=^{dbname}$",
+            f"--db-filter={db_filter or f'^{dbname}$'}",
             f"--http-port={self.port}",
             "--http-interface=127.0.0.1",
             f"--workers={workers}",
             "--max-cron-threads=0",
-            "--log-level=warn",
-            "--log-handler=odoo.addons.rpc.controllers.xmlrpc:ERROR",
-            "--log-handler=odoo.addons.rpc.controllers.jsonrpc:ERROR",
-            "--log-handler=odoo.addons.pan_mcp_pro_governance:ERROR",
-            "--log-handler=odoo.http:ERROR",
+            *self.LOG_OPTIONS,
         ]
         for option in ("db_host", "db_port", "db_user", "db_password"):
             if config.get(option):
