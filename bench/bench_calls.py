@@ -40,14 +40,16 @@ How to run
     python bench/bench_calls.py [--rounds 5] [--calls 60] [--clients 8]
         [--calls-per-client 30] [--addons-path PATHS] [--db-user USER]
         [--db-host HOST] [--db-port PORT] [--keep] [--profile SECONDS]
+        [--profile-operation "jsonrpc read"] [--profile-key stock]
 
     Without --addons-path, Odoo finds the addons where they are installed
     (e.g. ``pip install -e .`` of this addon); with it, the path is passed to
     every Odoo process, e.g. ``--addons-path=/tmp/devaddons,/opt/odoo19/addons``.
     The databases are dropped first, and at the end unless --keep is given.
     --profile SECONDS then records the server's workers with py-spy (found on
-    PATH or with --py-spy) while the scoped key makes /json/2 search_read
-    calls (one client), and prints the addon's functions by inclusive share
+    PATH or with --py-spy) while a key (--profile-key, by default the scoped one)
+    makes the calls of one operation (one client; --profile-operation, by
+    default json2 read), and prints the addon's functions by inclusive share
     of the time the workers spent serving them, waits on PostgreSQL included,
     and the milliseconds per call this stands for.
 
@@ -720,8 +722,9 @@ def report(results, keys):
 
 
 def profile(server, key, args, workdir):
-    """Record the workers with py-spy while ``key`` makes /json/2 reads;
-    print the addon's functions by share of the request time."""
+    """Record the workers with py-spy while ``key`` makes the calls of
+    --profile-operation; print the addon's functions by share of the request
+    time."""
     py_spy = args.py_spy or shutil.which("py-spy")
     if not py_spy:
         print("\nprofile skipped: py-spy not found (pip install py-spy)")
@@ -741,7 +744,8 @@ def profile(server, key, args, workdir):
     calls = int(args.profile * 400)  # far more than can be made: bounded by time
     profile_args = argparse.Namespace(**vars(args))
     profile_args.batch_timeout = args.profile - 1
-    batch = run_batch(server.url, OPERATIONS[0], key, 1, calls, profile_args)
+    operation = next(op for op in OPERATIONS if op.name == args.profile_operation)
+    batch = run_batch(server.url, operation, key, 1, calls, profile_args)
     for recorder, _output in recorders:
         _stdout, stderr = recorder.communicate(timeout=args.profile + 60)
         if recorder.returncode:
@@ -749,7 +753,8 @@ def profile(server, key, args, workdir):
     outputs = [output for _recorder, output in recorders if os.path.exists(output)]
     errors = [error for error in batch.errors if not error.startswith("batch")]
     print(
-        f"\nprofile: {batch.calls} scoped json2 reads in {batch.wall:.1f}s, "
+        f"\nprofile: {batch.calls} calls ({operation.name}, {key.name} key) "
+        f"in {batch.wall:.1f}s, "
         f"{len(errors)} errors; raw stacks in {', '.join(outputs) or '-'}"
     )
     summarize_profile(outputs, batch.calls)
@@ -823,6 +828,14 @@ def parse_args(argv):
     parser.add_argument("--init-timeout", type=float, default=900)
     parser.add_argument("--max-minutes", type=float, default=60)
     parser.add_argument("--profile", type=float, default=0, metavar="SECONDS")
+    parser.add_argument(
+        "--profile-operation",
+        default=OPERATIONS[0].name,
+        choices=[operation.name for operation in OPERATIONS],
+    )
+    parser.add_argument(
+        "--profile-key", default="scoped", choices=("stock", "unscoped", "scoped")
+    )
     parser.add_argument("--py-spy", default=None, help="the py-spy executable")
     parser.add_argument("--internal-seed", choices=("stock", "addon"))
     parser.add_argument("--seed-db")
@@ -871,7 +884,8 @@ def main(argv=None):
         results = measure(server.url, keys, args)
         failed = report(results, keys)
         if args.profile > 0:
-            profile(server, keys[-1], args, workdir)
+            key = next(key for key in keys if key.name == args.profile_key)
+            profile(server, key, args, workdir)
         retried, given_up = server.retried_transactions()
         print(f"transactions retried: {retried}, given up: {given_up}")
         errors = server.error_lines()
