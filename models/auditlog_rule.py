@@ -1,10 +1,12 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
+from odoo.orm.identifiers import NewId
 
-from .. import narrowing
+from .. import narrowing, write_capture
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +21,69 @@ SEEDED_MODELS = (
 )
 
 
+class AuditPolicy(NamedTuple):
+    """How the confirmed rule of a model audits it."""
+
+    log_type: str
+    api_keys_only: bool
+    excluded_user_ids: frozenset
+
+
+def _audited_when_due(logged, method_name):
+    """Return the method to call in place of ``logged``, the method that OCA
+    auditlog patched into an audited model: it logs only the calls the rule
+    audits, now (not as the rule was when the model was patched), and writes
+    audited in full mode read only the fields they change."""
+
+    def audited(records, *args, **kwargs):
+        policy = records.env["auditlog.rule"]._audit_policy(records._name)
+        if policy is None or (
+            policy.api_keys_only and narrowing.current_grant() is None
+        ):
+            return audited.origin(records, *args, **kwargs)
+        if method_name == "write" and policy.log_type == "full":
+            return _write_capturing_changes(
+                audited.origin, policy, records, *args, **kwargs
+            )
+        return logged(records, *args, **kwargs)
+
+    audited.origin = logged.origin
+    # OCA auditlog's own method, e.g. to compare with what it logs
+    audited.logged = logged
+    return audited
+
+
+def _write_capturing_changes(write, policy, records, vals, **kwargs):
+    """Write ``vals`` on ``records`` with ``write`` and log, as OCA auditlog's
+    full mode does, the old and new values of the fields that changed."""
+    records = records.with_context(auditlog_disabled_read=True)
+    stored = records.filtered(lambda record: not isinstance(record.id, NewId))
+    if not stored or write_capture.enclosing(stored):
+        # a write that an audited write of the same records makes: its
+        # changes are theirs
+        return write(records, vals, **kwargs)
+
+    rules = records.env["auditlog.rule"].sudo()
+    capture = write_capture.WriteCapture(stored, set(rules.get_auditlog_fields(stored)))
+    capture.add(vals, from_database=True)
+    with write_capture.capturing(capture):
+        result = write(records, vals, **kwargs)
+    records.flush_recordset()
+    if records.env.uid in policy.excluded_user_ids or not capture.field_names:
+        return result
+
+    rules.create_logs(
+        records.env.uid,
+        records._name,
+        stored.ids,
+        "write",
+        capture.old_values,
+        capture.new_values(),
+        {"log_type": policy.log_type},
+    )
+    return result
+
+
 class AuditlogRule(models.Model):
     _inherit = "auditlog.rule"
 
@@ -28,29 +93,47 @@ class AuditlogRule(models.Model):
         "Uncheck to log the changes of all users.",
     )
 
-    def create_logs(
-        self,
-        uid,
-        res_model,
-        res_ids,
-        method,
-        old_values=None,
-        new_values=None,
-        additional_log_values=None,
-    ):
-        if narrowing.current_grant() is None and self.sudo().search_count(
-            [("model_model", "=", res_model), ("api_keys_only", "=", True)], limit=1
-        ):
-            return None
-        return super().create_logs(
-            uid,
-            res_model,
-            res_ids,
-            method,
-            old_values=old_values,
-            new_values=new_values,
-            additional_log_values=additional_log_values,
+    @api.model_create_multi
+    def create(self, vals_list):
+        result = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @tools.ormcache("model_name")
+    def _audit_policy(self, model_name):
+        """Return how the confirmed rule of ``model_name`` audits it, or None.
+
+        Read on every audited call rather than when auditlog patches the
+        model, so that a change of the rule holds from the next call."""
+        rule = self.sudo().search(
+            [("model_model", "=", model_name), ("state", "=", "confirmed")], limit=1
         )
+        if not rule:
+            return None
+        return AuditPolicy(
+            rule.log_type,
+            rule.api_keys_only,
+            frozenset(rule.users_to_exclude_ids.ids),
+        )
+
+    def _patch_method(self, model, method_name, check_attr):
+        patched = super()._patch_method(model, method_name, check_attr)
+        if patched:
+            model_class = model.env.registry[model._name]
+            logged = getattr(model_class, method_name)
+            setattr(model_class, method_name, _audited_when_due(logged, method_name))
+        return patched
 
     @api.model
     def _seed_api_key_rules(self):
