@@ -32,6 +32,7 @@ from odoo.exceptions import (
 )
 from odoo.modules.registry import Registry
 from odoo.sql_db import Cursor
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -266,17 +267,16 @@ def finish(dbname, status, user_id=None, exception=None):
     )
     try:
         with Registry(dbname).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            statement = env["mcp.audit.request"]._row_query(call, status, message)
             # (test cursors share the test's transaction: they keep its level)
             if isinstance(cr, Cursor):
                 cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
                 # Every call pays for this commit: not waiting for the disk
                 # halves it. A crash of the database server may lose the last
                 # rows written (never a part of one), not the call's own data.
-                cr.execute("SET LOCAL synchronous_commit TO OFF")
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            if call.key_id and not call.refusal:
-                env["res.users.apikeys.usage"]._count_call(call.key_id)
-            env["mcp.audit.request"]._insert_row(call, status, message)
+                statement = SQL("SET LOCAL synchronous_commit TO OFF; %s", statement)
+            cr.execute(statement)
     except Exception:
         # The audit must never turn a served call into a failed one.
         _logger.exception("Could not write the audit row of %s", call.request_uid)

@@ -117,49 +117,55 @@ class McpAuditRequest(models.Model):
             row.auditlog_log_ids = logs_by_uid.get(row.request_uid, [])
 
     @api.model
-    def _insert_row(self, call, status, error_message):
-        """Insert the row of ``call``, which ended with ``status``. A client
-        may put its key where no key belongs (a path, an id, a domain): what
-        looks like one is never stored."""
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mcp_audit_request (
-                    request_uid, request_date, route_kind, http_method, path,
-                    model_name, method_name, status, status_class, duration_ms,
-                    user_id, key_id, key_ref, key_name, role_id, remote_address,
-                    user_agent, session_hash, error_message, error_count
-                )
-                SELECT %(uid)s, now() at time zone 'utc', %(kind)s, %(verb)s,
-                       %(path)s, %(model)s, %(method)s, %(status)s,
-                       %(status_class)s, %(duration)s, user_row.id, key_row.id,
-                       %(key)s, %(key_name)s, role_row.id, %(address)s,
-                       %(agent)s, %(session)s, %(error)s, %(errors)s
-                  FROM (SELECT 1) AS one
-                  LEFT JOIN res_users user_row ON user_row.id = %(user)s
-                  LEFT JOIN res_users_apikeys key_row ON key_row.id = %(key)s
-                  LEFT JOIN res_users_role role_row ON role_row.id = %(role)s
-                """,
-                uid=call.request_uid,
-                kind=call.route_kind,
-                verb=call.http_method,
-                path=redact(call.path),
-                model=redact(call.model_name),
-                method=redact(call.method_name),
-                status=status,
-                status_class=status_class(status),
-                duration=round(call.duration_ms, 1),
-                user=call.user_id,
-                key=call.key_id,
-                key_name=call.key_name,
-                role=call.role_id,
-                address=call.remote_address,
-                agent=redact(call.user_agent),
-                session=call.session_hash,
-                error=redact(error_message),
-                errors=int(status_class(status) != "2xx"),
+    def _row_query(self, call, status, error_message):
+        """Return the query inserting the row of ``call``, which ended with
+        ``status``, and counting the call of the key that it authenticated.
+
+        One statement, sent at once: each call pays for it. A client may put
+        its key where no key belongs (a path, an id, a domain): what looks
+        like one is never stored.
+        """
+        insert_row = SQL(
+            """
+            INSERT INTO mcp_audit_request (
+                request_uid, request_date, route_kind, http_method, path,
+                model_name, method_name, status, status_class, duration_ms,
+                user_id, key_id, key_ref, key_name, role_id, remote_address,
+                user_agent, session_hash, error_message, error_count
             )
+            SELECT %(uid)s, now() at time zone 'utc', %(kind)s, %(verb)s,
+                   %(path)s, %(model)s, %(method)s, %(status)s,
+                   %(status_class)s, %(duration)s, user_row.id, key_row.id,
+                   %(key)s, %(key_name)s, role_row.id, %(address)s,
+                   %(agent)s, %(session)s, %(error)s, %(errors)s
+              FROM (SELECT 1) AS one
+              LEFT JOIN res_users user_row ON user_row.id = %(user)s
+              LEFT JOIN res_users_apikeys key_row ON key_row.id = %(key)s
+              LEFT JOIN res_users_role role_row ON role_row.id = %(role)s
+            """,
+            uid=call.request_uid,
+            kind=call.route_kind,
+            verb=call.http_method,
+            path=redact(call.path),
+            model=redact(call.model_name),
+            method=redact(call.method_name),
+            status=status,
+            status_class=status_class(status),
+            duration=round(call.duration_ms, 1),
+            user=call.user_id,
+            key=call.key_id,
+            key_name=call.key_name,
+            role=call.role_id,
+            address=call.remote_address,
+            agent=redact(call.user_agent),
+            session=call.session_hash,
+            error=redact(error_message),
+            errors=int(status_class(status) != "2xx"),
         )
+        if not call.key_id or call.refusal:
+            return insert_row
+        count_call = self.env["res.users.apikeys.usage"]._count_call_query(call.key_id)
+        return SQL("WITH counted AS (%s) %s", count_call, insert_row)
 
     @api.model
     def _retention_days(self):

@@ -32,24 +32,22 @@ class ResUsersApikeysUsage(models.Model):
         return result
 
     @api.model
-    def _count_call(self, key_id):
-        """Count one call of the key ``key_id``, now.
+    def _count_call_query(self, key_id):
+        """Return the query counting one call of the key ``key_id``, now.
 
         Meant for a transaction of its own, committed at once, under READ
         COMMITTED: concurrent increments then queue on the row for microseconds
         instead of failing with serialization errors, as they would under
         Odoo's REPEATABLE READ.
         """
-        self.env.cr.execute(
-            SQL(
-                """
+        return SQL(
+            """
                 INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
                 VALUES (%(key)s, 1, now() at time zone 'utc')
                 ON CONFLICT (key_id) DO UPDATE
                    SET call_count = usage.call_count + 1,
                        last_used = excluded.last_used
                 """,
-                table=SQL.identifier(self._table),
-                key=key_id,
-            )
+            table=SQL.identifier(self._table),
+            key=key_id,
         )

@@ -1,5 +1,7 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
+
 from odoo.fields import Command
 from odoo.tests import TransactionCase, tagged
 
@@ -46,27 +48,24 @@ class TestAuditedWriteCapture(TransactionCase):
         logged, then undo it."""
         last_log = self.Log.search([], order="id desc", limit=1).id or 0
         lines = set()
-        try:
-            with self.env.cr.savepoint():
-                write(records, vals)
-                logs = self.Log.search(
-                    [("id", ">", last_log), ("model_model", "=", "res.partner")]
-                )
-                for log in logs:
-                    for line in log.line_ids:
-                        lines.add(
-                            (
-                                log.res_id,
-                                line.field_name,
-                                line.old_value,
-                                line.new_value,
-                                line.old_value_text,
-                                line.new_value_text,
-                            )
+        with contextlib.suppress(UndoWrite), self.env.cr.savepoint():
+            write(records, vals)
+            logs = self.Log.search(
+                [("id", ">", last_log), ("model_model", "=", "res.partner")]
+            )
+            for log in logs:
+                for line in log.line_ids:
+                    lines.add(
+                        (
+                            log.res_id,
+                            line.field_name,
+                            line.old_value,
+                            line.new_value,
+                            line.old_value_text,
+                            line.new_value_text,
                         )
-                raise UndoWrite()
-        except UndoWrite:
-            pass
+                    )
+            raise UndoWrite()
         self.env.invalidate_all()
         return lines
 
