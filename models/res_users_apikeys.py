@@ -288,17 +288,17 @@ class ResUsersApikeys(models.Model):
 
     def action_suspend(self):
         """Stop the keys from authenticating until they are resumed."""
-        return self._change_state("suspended", ["active"])
+        return self._change_state("suspended", ["active"], "suspended")
 
     def action_resume(self):
         """Let suspended keys authenticate again."""
-        return self._change_state("active", ["suspended"])
+        return self._change_state("active", ["suspended"], "resumed")
 
     def action_revoke(self):
         """Stop the keys from authenticating, for good."""
-        return self._change_state("revoked", ["active", "suspended"])
+        return self._change_state("revoked", ["active", "suspended"], "revoked")
 
-    def _change_state(self, state, from_states):
+    def _change_state(self, state, from_states, change):
         self._check_can_manage()
         state_labels = dict(self._fields["state"]._description_selection(self.env))
         for key in self:
@@ -314,7 +314,7 @@ class ResUsersApikeys(models.Model):
         _logger.info(
             "API key(s) %s %s by %s (#%s) from %s",
             self.ids,
-            state,
+            change,
             self.env.user.login,
             self.env.uid,
             self._remote_address(),
