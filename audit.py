@@ -219,7 +219,8 @@ def as_client_error(exception):
     field or keyword, a body nested too deeply), which core answers as a
     server error; None for any other exception."""
     if isinstance(exception, CLIENT_MISTAKES):
-        return ValidationError(error_message(exception))
+        # core's own words name the Python value at fault, not the call's
+        return ValidationError(f"Malformed call: {error_message(exception)}")
     if isinstance(exception, psycopg2.OperationalError):
         # e.g. a database that does not exist, named by an RPC client: its
         # message tells the database server's address

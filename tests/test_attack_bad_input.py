@@ -228,6 +228,16 @@ class TestAttackJson2BadInput(BadInputCase):
         )
         self.assertEqual(status, 200)
 
+    def test_json2_malformed_call_is_explained(self):
+        # a domain value that core cannot even hash
+        send = self.params("search_count", domain=[["name", "=", {}]])
+        response = send()
+        self.assertEqual(response.status_code, 422, response.text[:300])
+        self.assertEqual(response.json()["name"], "odoo.exceptions.ValidationError")
+        self.assertTrue(
+            response.json()["message"].startswith("Malformed call: "), response.text
+        )
+
     def test_json2_bad_input_leaks_nothing(self):
         self.run_cases(
             self.cases(), lambda label, expected, r: self.assertLeaksNothing(r)
