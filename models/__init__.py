@@ -1,7 +1,6 @@
 from . import auditlog_http_session
 from . import auditlog_log
 from . import auditlog_rule
-from . import base
 from . import ir_http
 from . import ir_model_access
 from . import ir_rule

@@ -4,9 +4,8 @@ import logging
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
-from odoo.orm.identifiers import NewId
 
-from .. import narrowing, write_capture
+from .. import narrowing
 
 _logger = logging.getLogger(__name__)
 
@@ -22,66 +21,35 @@ SEEDED_MODELS = (
 
 
 class AuditPolicy(NamedTuple):
-    """How the confirmed rule of a model audits it."""
+    """Which confirmed rule audits a model, and for whom."""
 
-    log_type: str
+    rule_id: int
     api_keys_only: bool
-    excluded_user_ids: frozenset
 
 
-def _audited_when_due(logged, method_name):
-    """Return the method to call in place of ``logged``, the method that OCA
-    auditlog patched into an audited model: it logs only the calls the rule
-    audits, now (not as the rule was when the model was patched), and writes
-    audited in full mode read only the fields they change."""
+def _audited_when_due(method_name):
+    """Return the method to patch into a model audited by OCA auditlog, in
+    place of the one that auditlog made of its rule when it patched the model.
+
+    That one keeps the rule as it was then (its log type, its excluded users)
+    until the server restarts; this one asks for the rule on every call, which
+    a change of the rule then holds for from the next call, and leaves the
+    calls made without an API key alone when the rule audits keys only.
+    """
 
     def audited(records, *args, **kwargs):
-        policy = records.env["auditlog.rule"]._audit_policy(records._name)
+        rules = records.env["auditlog.rule"]
+        policy = rules._audit_policy(records._name)
         if policy is None or (
             policy.api_keys_only and narrowing.current_grant() is None
         ):
             return audited.origin(records, *args, **kwargs)
-        if method_name == "write" and policy.log_type == "full":
-            return _write_capturing_changes(
-                audited.origin, policy, records, *args, **kwargs
-            )
+        rule = rules.sudo().browse(policy.rule_id)
+        logged = getattr(rule, f"_make_{method_name}")()
+        logged.origin = audited.origin
         return logged(records, *args, **kwargs)
 
-    audited.origin = logged.origin
-    # OCA auditlog's own method, e.g. to compare with what it logs
-    audited.logged = logged
     return audited
-
-
-def _write_capturing_changes(write, policy, records, vals, **kwargs):
-    """Write ``vals`` on ``records`` with ``write`` and log, as OCA auditlog's
-    full mode does, the old and new values of the fields that changed."""
-    records = records.with_context(auditlog_disabled_read=True)
-    stored = records.filtered(lambda record: not isinstance(record.id, NewId))
-    if not stored or write_capture.enclosing(stored):
-        # a write that an audited write of the same records makes: its
-        # changes are theirs
-        return write(records, vals, **kwargs)
-
-    rules = records.env["auditlog.rule"].sudo()
-    capture = write_capture.WriteCapture(stored, set(rules.get_auditlog_fields(stored)))
-    capture.add(vals, from_database=True)
-    with write_capture.capturing(capture):
-        result = write(records, vals, **kwargs)
-    records.flush_recordset()
-    if records.env.uid in policy.excluded_user_ids or not capture.field_names:
-        return result
-
-    rules.create_logs(
-        records.env.uid,
-        records._name,
-        stored.ids,
-        "write",
-        capture.old_values,
-        capture.new_values(),
-        {"log_type": policy.log_type},
-    )
-    return result
 
 
 class AuditlogRule(models.Model):
@@ -121,18 +89,15 @@ class AuditlogRule(models.Model):
         )
         if not rule:
             return None
-        return AuditPolicy(
-            rule.log_type,
-            rule.api_keys_only,
-            frozenset(rule.users_to_exclude_ids.ids),
-        )
+        return AuditPolicy(rule.id, rule.api_keys_only)
 
     def _patch_method(self, model, method_name, check_attr):
         patched = super()._patch_method(model, method_name, check_attr)
         if patched:
             model_class = model.env.registry[model._name]
-            logged = getattr(model_class, method_name)
-            setattr(model_class, method_name, _audited_when_due(logged, method_name))
+            audited = _audited_when_due(method_name)
+            audited.origin = getattr(model_class, method_name).origin
+            setattr(model_class, method_name, audited)
         return patched
 
     @api.model
