@@ -4,6 +4,7 @@ import logging
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
+from odoo.fields import Command
 
 from .. import narrowing
 
@@ -20,11 +21,25 @@ SEEDED_MODELS = (
 )
 
 
+# The relations of the chatter, which records its messages, followers and
+# activities itself: the seeded rules leave them out.
+CHATTER_MODELS = (
+    "mail.message",
+    "mail.followers",
+    "mail.activity",
+    "discuss.channel",
+    "discuss.channel.member",
+    "discuss.channel.rtc.session",
+    "rating.rating",
+)
+
+
 class AuditPolicy(NamedTuple):
     """Which confirmed rule audits a model, and for whom."""
 
     rule_id: int
     api_keys_only: bool
+    excluded_fields: frozenset
 
 
 def _audited_when_due(method_name):
@@ -89,7 +104,21 @@ class AuditlogRule(models.Model):
         )
         if not rule:
             return None
-        return AuditPolicy(rule.id, rule.api_keys_only)
+        return AuditPolicy(
+            rule.id,
+            rule.api_keys_only,
+            frozenset(rule.fields_to_exclude_ids.mapped("name")),
+        )
+
+    @api.model
+    def get_auditlog_fields(self, model):
+        # Excluded fields are never logged: their values need not be read,
+        # before and after each write, as auditlog's full mode does.
+        names = super().get_auditlog_fields(model)
+        policy = self._audit_policy(model._name)
+        if policy is None:
+            return names
+        return [name for name in names if name not in policy.excluded_fields]
 
     def _patch_method(self, model, method_name, check_attr):
         patched = super()._patch_method(model, method_name, check_attr)
@@ -111,6 +140,12 @@ class AuditlogRule(models.Model):
                 [("model_id", "=", model.id)], limit=1
             ):
                 continue
+            chatter_fields = model.field_id.filtered(
+                lambda field: (
+                    field.ttype in ("one2many", "many2many")
+                    and field.relation in CHATTER_MODELS
+                )
+            )
             rule = self.create(
                 {
                     "name": self.env._("API keys: %(model)s", model=model.name),
@@ -122,6 +157,7 @@ class AuditlogRule(models.Model):
                     "log_export_data": False,
                     "log_type": "full",
                     "api_keys_only": True,
+                    "fields_to_exclude_ids": [Command.set(chatter_fields.ids)],
                 }
             )
             # as auditlog's form does, for its "View logs" action on the model

@@ -2,6 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from unittest.mock import patch
 
+from odoo.fields import Command
 from odoo.tests import TransactionCase, tagged
 
 MODULE = "pan_mcp_pro_governance"
@@ -80,3 +81,23 @@ class TestAuditRuleChanges(TransactionCase):
         self.assertEqual(self.logged_methods(), [])
         self.rule.api_keys_only = False
         self.assertEqual(self.logged_methods(), ["create", "unlink", "write"])
+
+    def test_excluded_fields_are_not_logged(self):
+        function_field = self.env["ir.model.fields"]._get("res.partner", "function")
+        self.rule.fields_to_exclude_ids = [Command.link(function_field.id)]
+        self.assertEqual(self.logged_function_change(), (False, False))
+
+        self.rule.fields_to_exclude_ids = [Command.unlink(function_field.id)]
+        self.assertEqual(
+            self.logged_function_change(), ("Buyer again", "Buyer again again")
+        )
+
+    def test_seeded_rules_leave_the_chatter_out(self):
+        excluded = set(self.rule.fields_to_exclude_ids.mapped("name"))
+        self.assertLessEqual(
+            {"message_ids", "message_follower_ids", "activity_ids"}, excluded
+        )
+        self.assertFalse(excluded & {"name", "function", "category_id", "child_ids"})
+        audited = self.env["auditlog.rule"].get_auditlog_fields(self.env["res.partner"])
+        self.assertIn("category_id", audited)
+        self.assertFalse(excluded & set(audited))
