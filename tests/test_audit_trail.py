@@ -150,6 +150,24 @@ class TestAuditTrail(AuditCase):
         line = log.line_ids.filtered(lambda line: line.field_name == "name")
         self.assertEqual(line.new_value_text, "Created by a key")
 
+    def test_key_calls_name_no_session(self):
+        Session = self.env["auditlog.http.session"]
+        sessions = Session.search([])
+        for route in ROUTES:
+            with self.subTest(route=route):
+                row, reply = self.audited(
+                    route,
+                    self.editor_key,
+                    "res.partner",
+                    "write",
+                    [self.partner.id],
+                    vals={"name": f"Sessionless {route}"},
+                )
+                self.assertIsNone(reply.error, reply)
+                self.assertTrue(row.auditlog_log_ids)
+                self.assertFalse(row.auditlog_log_ids.http_session_id)
+        self.assertEqual(Session.search([]), sessions)
+
     def test_unknown_key_leaves_a_401_row_without_user(self):
         for route in ROUTES:
             with self.subTest(route=route):
