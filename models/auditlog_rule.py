@@ -22,7 +22,7 @@ SEEDED_MODELS = (
 
 
 # The relations of the chatter, which records its messages, followers and
-# activities itself: the seeded rules leave them out.
+# activities itself.
 CHATTER_MODELS = (
     "mail.message",
     "mail.followers",
@@ -32,6 +32,15 @@ CHATTER_MODELS = (
     "discuss.channel.rtc.session",
     "rating.rating",
 )
+
+
+def _left_out_of_seeded_rules(field):
+    """Whether the rules seeded at installation leave ``field`` out: the
+    chatter's relations, and files and images, whose content a log line would
+    copy, and which auditlog's full mode would read at every write."""
+    return field.ttype == "binary" or (
+        field.ttype in ("one2many", "many2many") and field.relation in CHATTER_MODELS
+    )
 
 
 class AuditPolicy(NamedTuple):
@@ -140,12 +149,7 @@ class AuditlogRule(models.Model):
                 [("model_id", "=", model.id)], limit=1
             ):
                 continue
-            chatter_fields = model.field_id.filtered(
-                lambda field: (
-                    field.ttype in ("one2many", "many2many")
-                    and field.relation in CHATTER_MODELS
-                )
-            )
+            left_out = model.field_id.filtered(_left_out_of_seeded_rules)
             rule = self.create(
                 {
                     "name": self.env._("API keys: %(model)s", model=model.name),
@@ -157,7 +161,7 @@ class AuditlogRule(models.Model):
                     "log_export_data": False,
                     "log_type": "full",
                     "api_keys_only": True,
-                    "fields_to_exclude_ids": [Command.set(chatter_fields.ids)],
+                    "fields_to_exclude_ids": [Command.set(left_out.ids)],
                 }
             )
             # as auditlog's form does, for its "View logs" action on the model

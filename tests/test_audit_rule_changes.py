@@ -92,10 +92,11 @@ class TestAuditRuleChanges(TransactionCase):
             self.logged_function_change(), ("Buyer again", "Buyer again again")
         )
 
-    def test_seeded_rules_leave_the_chatter_out(self):
+    def test_seeded_rules_leave_the_chatter_and_images_out(self):
         excluded = set(self.rule.fields_to_exclude_ids.mapped("name"))
         self.assertLessEqual(
-            {"message_ids", "message_follower_ids", "activity_ids"}, excluded
+            {"message_ids", "message_follower_ids", "activity_ids", "image_1920"},
+            excluded,
         )
         self.assertFalse(excluded & {"name", "function", "category_id", "child_ids"})
         audited = self.env["auditlog.rule"].get_auditlog_fields(self.env["res.partner"])
