@@ -4,6 +4,7 @@ import logging
 from typing import NamedTuple
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import MissingError
 from odoo.fields import Command
 
 from .. import narrowing
@@ -43,36 +44,54 @@ def _left_out_of_seeded_rules(field):
     )
 
 
+# the methods auditlog patches into audited models, each logged by the rule
+# when its flag says so
+LOGGED_METHODS = ("create", "read", "write", "unlink", "export_data")
+
+
 class AuditPolicy(NamedTuple):
-    """Which confirmed rule audits a model, and for whom."""
+    """Which confirmed rule audits a model, what and for whom."""
 
     rule_id: int
+    methods: frozenset
     api_keys_only: bool
     excluded_fields: frozenset
 
 
-def _audited_when_due(method_name):
+def _audited_when_due(method_name, replaced):
     """Return the method to patch into a model audited by OCA auditlog, in
-    place of the one that auditlog made of its rule when it patched the model.
+    place of ``replaced``, the one that auditlog made of its rule when it
+    patched the model.
 
-    That one keeps the rule as it was then (its log type, its excluded users)
-    until the server restarts; this one asks for the rule on every call, which
-    a change of the rule then holds for from the next call, and leaves the
-    calls made without an API key alone when the rule audits keys only.
+    That one keeps the rule as it was then (what it logs, its log type, its
+    excluded users) until the server restarts; this one asks for the rule on
+    every call, which a change of the rule then holds for from the next call,
+    and leaves the calls made without an API key alone when the rule audits
+    keys only.
     """
 
     def audited(records, *args, **kwargs):
         rules = records.env["auditlog.rule"]
         policy = rules._audit_policy(records._name)
-        if policy is None or (
-            policy.api_keys_only and narrowing.current_grant() is None
+        if (
+            policy is None
+            or method_name not in policy.methods
+            or (policy.api_keys_only and narrowing.current_grant() is None)
         ):
             return audited.origin(records, *args, **kwargs)
-        rule = rules.sudo().browse(policy.rule_id)
-        logged = getattr(rule, f"_make_{method_name}")()
+        try:
+            logged = getattr(
+                rules.sudo().browse(policy.rule_id), f"_make_{method_name}"
+            )()
+        except MissingError:
+            # deleted by another transaction, whose signal is yet to come
+            return audited.origin(records, *args, **kwargs)
         logged.origin = audited.origin
         return logged(records, *args, **kwargs)
 
+    # what the ORM reads on the method (`_api_model` for `create`), and the
+    # method that auditlog's own replaced (`origin`)
+    audited.__dict__.update(replaced.__dict__)
     return audited
 
 
@@ -115,6 +134,7 @@ class AuditlogRule(models.Model):
             return None
         return AuditPolicy(
             rule.id,
+            frozenset(name for name in LOGGED_METHODS if rule[f"log_{name}"]),
             rule.api_keys_only,
             frozenset(rule.fields_to_exclude_ids.mapped("name")),
         )
@@ -133,9 +153,8 @@ class AuditlogRule(models.Model):
         patched = super()._patch_method(model, method_name, check_attr)
         if patched:
             model_class = model.env.registry[model._name]
-            audited = _audited_when_due(method_name)
-            audited.origin = getattr(model_class, method_name).origin
-            setattr(model_class, method_name, audited)
+            replaced = getattr(model_class, method_name)
+            setattr(model_class, method_name, _audited_when_due(method_name, replaced))
         return patched
 
     @api.model

@@ -3,6 +3,7 @@
 from unittest.mock import patch
 
 from odoo.fields import Command
+from odoo.service.model import call_kw
 from odoo.tests import TransactionCase, tagged
 
 MODULE = "pan_mcp_pro_governance"
@@ -62,6 +63,26 @@ class TestAuditRuleChanges(TransactionCase):
         self.assertEqual(self.logged_methods(), ["create", "unlink", "write"])
         self.rule.users_to_exclude_ids = self.env.user
         self.assertEqual(self.logged_methods(), [])
+
+    def test_a_method_no_longer_logged_is_not(self):
+        self.rule.log_write = False
+        self.assertEqual(self.logged_methods(), ["create", "unlink"])
+        self.rule.write({"log_create": False, "log_unlink": False})
+        self.assertEqual(self.logged_methods(), [])
+
+    def test_a_rule_deleted_meanwhile_fails_no_call(self):
+        self.env["auditlog.rule"]._audit_policy("res.partner")
+        # as another worker does, its signal to this one yet to come
+        self.env.cr.execute("DELETE FROM auditlog_rule WHERE id = %s", [self.rule.id])
+        self.env.invalidate_all()
+        self.assertEqual(self.logged_methods(), [])
+
+    def test_rpc_creates_records_of_audited_models(self):
+        # as /jsonrpc and /xmlrpc call it, with the values as first argument
+        partner_id = call_kw(self.env["res.partner"], "create", [{"name": "RPC"}], {})
+        self.assertEqual(self.env["res.partner"].browse(partner_id).name, "RPC")
+        log = self.Log.search([("res_id", "=", partner_id), ("method", "=", "create")])
+        self.assertEqual(len(log), 1)
 
     def test_the_log_type_holds_at_once(self):
         self.assertEqual(self.logged_function_change(), ("Buyer", "Buyer again"))

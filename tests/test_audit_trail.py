@@ -136,19 +136,26 @@ class TestAuditTrail(AuditCase):
                 )
 
     def test_successful_create_records_the_new_values(self):
-        row, reply = self.audited(
-            "json2",
-            self.editor_key,
-            "res.partner",
-            "create",
-            vals_list=[{"name": "Created by a key"}],
-        )
-        self.assertEqual(row.status, 200)
-        [partner_id] = reply.result
-        log = row.auditlog_log_ids
-        self.assertEqual((log.method, log.res_id), ("create", partner_id))
-        line = log.line_ids.filtered(lambda line: line.field_name == "name")
-        self.assertEqual(line.new_value_text, "Created by a key")
+        for route in ROUTES:
+            with self.subTest(route=route):
+                name = f"Created by a key on {route}"
+                if route == "json2":
+                    params = {"vals_list": [{"name": name}]}
+                    row, reply = self.audited(
+                        route, self.editor_key, "res.partner", "create", **params
+                    )
+                else:
+                    # the legacy routes pass the values as the first argument
+                    row, reply = self.audited(
+                        route, self.editor_key, "res.partner", "create", {"name": name}
+                    )
+                self.assertIsNone(reply.error, reply)
+                partner = self.env["res.partner"].search([("name", "=", name)])
+                self.assertEqual(len(partner), 1)
+                log = row.auditlog_log_ids
+                self.assertEqual((log.method, log.res_id), ("create", partner.id))
+                line = log.line_ids.filtered(lambda line: line.field_name == "name")
+                self.assertEqual(line.new_value_text, name)
 
     def test_key_calls_name_no_session(self):
         Session = self.env["auditlog.http.session"]
