@@ -221,9 +221,11 @@ def as_client_error(exception):
     if isinstance(exception, CLIENT_MISTAKES):
         # core's own words name the Python value at fault, not the call's
         return ValidationError(f"Malformed call: {error_message(exception)}")
-    if isinstance(exception, psycopg2.OperationalError):
-        # e.g. a database that does not exist, named by an RPC client: its
-        # message tells the database server's address
+    if isinstance(exception, psycopg2.OperationalError) and not exception.pgcode:
+        # a connection refused, e.g. to a database that does not exist, named
+        # by an RPC client: its message tells the database server's address.
+        # (A lock timeout or a serialization failure has a code: it is no
+        # client's mistake.)
         return AccessDenied()
     return None
 
@@ -238,8 +240,9 @@ def error_message(exception):
 
 
 def redact(text):
-    """``text`` without anything shaped like an API key."""
-    return KEY_LIKE.sub("[redacted]", text) if text else text
+    """``text`` without anything shaped like an API key, nor the NUL
+    characters that PostgreSQL refuses to store."""
+    return KEY_LIKE.sub("[redacted]", text).replace("\x00", "") if text else text
 
 
 def finish(dbname, status, user_id=None, exception=None):
@@ -268,17 +271,41 @@ def finish(dbname, status, user_id=None, exception=None):
     )
     try:
         with Registry(dbname).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            statement = env["mcp.audit.request"]._row_query(call, status, message)
-            # (test cursors share the test's transaction: they keep its level)
-            if isinstance(cr, Cursor):
-                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-                # Every call pays for this commit: not waiting for the disk
-                # halves it. A crash of the database server may lose the last
-                # rows written (never a part of one), not the call's own data.
-                statement = SQL("SET LOCAL synchronous_commit TO OFF; %s", statement)
-            cr.execute(statement)
+            _write_row(cr, call, status, message)
     except Exception:
         # The audit must never turn a served call into a failed one.
         _logger.exception("Could not write the audit row of %s", call.request_uid)
+        return None
     return call.request_uid
+
+
+def _write_row(cr, call, status, message):
+    """Write the row of ``call`` and count its key's call, with ``cr``; if
+    that fails, as when the key is deleted while its call runs, write the
+    row alone."""
+    requests = api.Environment(cr, SUPERUSER_ID, {})["mcp.audit.request"]
+    # (test cursors share the test's transaction: they keep its level)
+    if isinstance(cr, Cursor):
+        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+    try:
+        cr.execute(_unhurried(cr, requests._row_query(call, status, message)))
+    except psycopg2.Error as error:
+        _logger.warning(
+            "Audit row of %s written without counting the call of key #%s: %s",
+            call.request_uid,
+            call.key_id,
+            error_message(error),
+        )
+        cr.rollback()
+        statement = requests._row_query(call, status, message, count_call=False)
+        cr.execute(_unhurried(cr, statement))
+
+
+def _unhurried(cr, statement):
+    """``statement``, committed without waiting for the disk where ``cr``
+    commits. Every call pays for this commit: not waiting halves it. A crash
+    of the database server may lose the last rows written (never a part of
+    one), not the call's own data."""
+    if not isinstance(cr, Cursor):
+        return statement
+    return SQL("SET LOCAL synchronous_commit TO OFF; %s", statement)

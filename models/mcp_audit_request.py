@@ -117,9 +117,10 @@ class McpAuditRequest(models.Model):
             row.auditlog_log_ids = logs_by_uid.get(row.request_uid, [])
 
     @api.model
-    def _row_query(self, call, status, error_message):
+    def _row_query(self, call, status, error_message, count_call=True):
         """Return the query inserting the row of ``call``, which ended with
-        ``status``, and counting the call of the key that it authenticated.
+        ``status``, and (with ``count_call``) counting the call of the key
+        that it authenticated.
 
         One statement, sent at once: each call pays for it. A client may put
         its key where no key belongs (a path, an id, a domain): what looks
@@ -162,7 +163,7 @@ class McpAuditRequest(models.Model):
             error=redact(error_message),
             errors=int(status_class(status) != "2xx"),
         )
-        if not call.key_id or call.refusal:
+        if not count_call or not call.key_id or call.refusal:
             return insert_row
         count_call = self.env["res.users.apikeys.usage"]._count_call_query(call.key_id)
         return SQL("WITH counted AS (%s) %s", count_call, insert_row)

@@ -38,12 +38,14 @@ class ResUsersApikeysUsage(models.Model):
         Meant for a transaction of its own, committed at once, under READ
         COMMITTED: concurrent increments then queue on the row for microseconds
         instead of failing with serialization errors, as they would under
-        Odoo's REPEATABLE READ.
+        Odoo's REPEATABLE READ. A key deleted meanwhile is not counted.
         """
         return SQL(
             """
                 INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
-                VALUES (%(key)s, 1, now() at time zone 'utc')
+                SELECT id, 1, now() at time zone 'utc'
+                  FROM res_users_apikeys
+                 WHERE id = %(key)s
                 ON CONFLICT (key_id) DO UPDATE
                    SET call_count = usage.call_count + 1,
                        last_used = excluded.last_used

@@ -8,6 +8,7 @@ from . import test_scoped_keys
 from . import test_audit_trail
 from . import test_audit_access
 from . import test_audit_rule_changes
+from . import test_audit_row
 from . import test_audit_rules_retention
 from . import test_audit_tour
 from . import test_attack_routes

@@ -1,0 +1,132 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import time
+import uuid
+
+import psycopg2
+
+from odoo.exceptions import AccessDenied
+from odoo.sql_db import connection_info_for
+from odoo.tests import TransactionCase, tagged
+
+from .. import audit
+
+
+@tagged("post_install", "-at_install")
+class TestAuditRow(TransactionCase):
+    """What the audit row of a call keeps, whatever the call was made of."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.owner = cls.env.ref("base.user_admin")
+        apikeys = cls.env["res.users.apikeys"].with_user(cls.owner).sudo()
+        cls.key = apikeys.browse(
+            apikeys._find_key_id(apikeys._generate(None, "row key", None))
+        )
+
+    def finish_call(self, **values):
+        """Write the row of a /json/2 call made with the key, as a request
+        does once answered; return the request id given and the row."""
+        call = audit.AuditedCall(
+            request_uid=uuid.uuid4().hex,
+            started=time.perf_counter(),
+            route_kind="json2",
+            http_method="POST",
+            path="/json/2/res.partner/search_count",
+            remote_address="127.0.0.1",
+            user_agent="row tests",
+            session_hash=None,
+            user_id=self.owner.id,
+            key_id=self.key.id,
+            key_name="row key",
+            request_stamp=audit._request_stamp(),
+        )
+        for name, value in values.items():
+            setattr(call, name, value)
+        audit.resume(call)
+        with self.enter_registry_test_mode():
+            request_uid = audit.finish(self.env.cr.dbname, 200)
+        row = self.env["mcp.audit.request"].search(
+            [("request_uid", "=", call.request_uid)]
+        )
+        return request_uid, row
+
+    def test_nul_characters_are_dropped_not_the_row(self):
+        request_uid, row = self.finish_call(
+            path="/json/2/res.partner\x00/search_count",
+            model_name="res.partner\x00",
+            method_name="search\x00_count",
+            user_agent="agent\x00 007",
+        )
+        self.assertEqual(request_uid, row.request_uid)
+        self.assertEqual(
+            (row.path, row.model_name, row.method_name, row.user_agent),
+            (
+                "/json/2/res.partner/search_count",
+                "res.partner",
+                "search_count",
+                "agent 007",
+            ),
+        )
+
+    def test_a_key_deleted_during_its_call_keeps_the_row(self):
+        key_id = self.key.id
+        self.key.sudo().unlink()
+        request_uid, row = self.finish_call()
+        self.assertEqual(request_uid, row.request_uid)
+        self.assertEqual((row.key_id.id, row.key_ref), (False, key_id))
+        self.assertEqual(row.key_name, "row key")
+
+    def test_the_call_is_counted(self):
+        self.assertEqual(self.key.call_count, 0)
+        self.finish_call()
+        self.finish_call()
+        self.key.invalidate_recordset()
+        self.assertEqual(self.key.call_count, 2)
+        self.assertTrue(self.key.last_used)
+
+
+@tagged("post_install", "-at_install")
+class TestDatabaseErrors(TransactionCase):
+    """Which database errors are the client's mistake."""
+
+    def connect(self, dbname=None):
+        _dsn, info = connection_info_for(dbname or self.env.cr.dbname)
+        connection = psycopg2.connect(**info)
+        self.addCleanup(connection.close)
+        return connection
+
+    def test_an_unknown_database_is_refused_as_a_login(self):
+        with self.assertRaises(psycopg2.OperationalError) as caught:
+            self.connect("pan_mcp_no_such_database")
+        self.assertIsInstance(audit.as_client_error(caught.exception), AccessDenied)
+
+    def test_a_serialization_failure_is_no_client_mistake(self):
+        first, second = self.connect(), self.connect()
+        for connection in (first, second):
+            connection.set_isolation_level(
+                psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ
+            )
+        table = f"pan_mcp_serialization_{uuid.uuid4().hex[:8]}"
+        with first.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE {table} (value int)")
+            cursor.execute(f"INSERT INTO {table} VALUES (1)")
+        first.commit()
+        self.addCleanup(self.drop_table, table)
+        with first.cursor() as one, second.cursor() as other:
+            one.execute(f"SELECT value FROM {table}")
+            other.execute(f"SELECT value FROM {table}")
+            one.execute(f"UPDATE {table} SET value = 2")
+            first.commit()
+            with self.assertRaises(psycopg2.OperationalError) as caught:
+                other.execute(f"UPDATE {table} SET value = 3")
+        second.rollback()
+        self.assertEqual(caught.exception.pgcode, "40001")
+        self.assertIsNone(audit.as_client_error(caught.exception))
+
+    def drop_table(self, table):
+        connection = self.connect()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        connection.commit()
