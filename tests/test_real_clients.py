@@ -506,17 +506,23 @@ class TestRealClients(BaseCase):
     # odoorpc, over /jsonrpc
 
     def run_odoorpc(self, kind, comment):
-        """Log in with the key as password, read the partner, and write it;
-        return what was read and the write's result or error."""
+        """Log in with the key as password, read the partner, write it, and
+        create one named ``comment``; return what was read, then what the
+        write and the create returned or raised."""
         odoo = odoorpc.ODOO("127.0.0.1", port=self.proxy.port, timeout=TIMEOUT)
         odoo.login(self.dbname, self.login, self.keys[kind])
         partners = odoo.env["res.partner"]
         found = partners.search_read([("id", "=", self.partner_id)], ["name"])
-        try:
-            written = partners.write([self.partner_id], {"comment": comment})
-        except odoorpc.error.RPCError as error:
-            written = error
-        return found, written
+        outcomes = []
+        for change in (
+            lambda: partners.write([self.partner_id], {"comment": comment}),
+            lambda: partners.create({"name": comment}),
+        ):
+            try:
+                outcomes.append(change())
+            except odoorpc.error.RPCError as error:
+                outcomes.append(error)
+        return found, *outcomes
 
     # What odoorpc sends: POST /web/webclient/version_info when it is created
     # (no key, no audit row), then on /jsonrpc: common.login (the key as
@@ -533,27 +539,43 @@ class TestRealClients(BaseCase):
     def test_odoorpc_reader_key(self):
         before = self.partner_values()
         with self.audited("reader") as audited:
-            found, refused = self.run_odoorpc("reader", "by odoorpc reader")
+            found, *refusals = self.run_odoorpc("reader", "by odoorpc reader")
         self.assertEqual(found, [{"id": self.partner_id, "name": self.partner_name}])
-        self.assertIsInstance(refused, odoorpc.error.RPCError)
-        self.assertEqual(refused.info["data"]["name"], "odoo.exceptions.AccessError")
-        self.assertRefusedByRole(str(refused), "reader")
+        for refused in refusals:
+            self.assertIsInstance(refused, odoorpc.error.RPCError)
+            self.assertEqual(
+                refused.info["data"]["name"], "odoo.exceptions.AccessError"
+            )
+            self.assertRefusedByRole(str(refused), "reader")
         self.assertEqual(self.partner_values(), before, "nothing written")
+        self.assertFalse(
+            self.sql("SELECT id FROM res_partner WHERE name = %s", "by odoorpc reader"),
+            "nothing created",
+        )
         self.assertEqual(
             audited.calls,
-            [*self.ODOORPC_CALLS, ("res.partner", "write", 403)],
+            [
+                *self.ODOORPC_CALLS,
+                ("res.partner", "write", 403),
+                ("res.partner", "create", 403),
+            ],
         )
         self.assertEqual(audited.other_paths, ["/web/webclient/version_info"])
 
     def test_odoorpc_editor_key(self):
         with self.audited("editor") as audited:
-            found, written = self.run_odoorpc("editor", "by odoorpc editor")
+            found, written, created = self.run_odoorpc("editor", "by odoorpc editor")
         self.assertEqual(found, [{"id": self.partner_id, "name": self.partner_name}])
         self.assertIs(written, True)
         self.assertIn("by odoorpc editor", self.partner_values()[1])
+        self.assertEqual(self.partner_values(created)[0], "by odoorpc editor")
         self.assertEqual(
             audited.calls,
-            [*self.ODOORPC_CALLS, ("res.partner", "write", 200)],
+            [
+                *self.ODOORPC_CALLS,
+                ("res.partner", "write", 200),
+                ("res.partner", "create", 200),
+            ],
         )
         self.assertEqual(audited.other_paths, ["/web/webclient/version_info"])
 
