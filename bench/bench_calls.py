@@ -92,16 +92,6 @@ PROFILE_RATE = 250  # py-spy samples per second
 # py-spy names frames "function (file:line)", files relative to sys.path
 PROFILE_REQUEST_MARKER = "Request._serve_db (http.py:"
 PROFILE_ADDON_MARKER = f"({ADDON}/"
-# as in the addon's models/auditlog_rule.py, which the stock side cannot import
-CHATTER_MODELS = (
-    "mail.message",
-    "mail.followers",
-    "mail.activity",
-    "discuss.channel",
-    "discuss.channel.member",
-    "discuss.channel.rtc.session",
-    "rating.rating",
-)
 
 # A unique value for every write, whatever the thread making it.
 _write_counter = itertools.count()
@@ -132,6 +122,11 @@ def seed(dbname, kind, writers, odoo_args):
 
     config.parse_config(odoo_args, setup_logging=True)
     with Registry(dbname).cursor() as cr:
+        # importable once the registry set the addons path up, installed or not
+        from odoo.addons.pan_mcp_pro_governance.models.auditlog_rule import (
+            _left_out_of_seeded_rules,
+        )
+
         env = api.Environment(cr, SUPERUSER_ID, {})
         groups = env.ref("base.group_user") | env.ref("base.group_partner_manager")
         role = env["res.users.role"].create(
@@ -162,15 +157,10 @@ def seed(dbname, kind, writers, odoo_args):
         assert not rules.search([("model_id.model", "=", "res.partner.category")])
         apikeys = env["res.users.apikeys"].with_user(user).sudo()
         # the fields the addon's seeded rule leaves out: both rules log the same
-        left_out = env["ir.model.fields"].search(
-            [
-                ("model", "=", "res.partner"),
-                "|",
-                ("ttype", "=", "binary"),
-                "&",
-                ("ttype", "in", ("one2many", "many2many")),
-                ("relation", "in", CHATTER_MODELS),
-            ]
+        left_out = (
+            env["ir.model"]
+            ._get("res.partner")
+            .field_id.filtered(_left_out_of_seeded_rules)
         )
         if kind == "stock":
             rules.create(
