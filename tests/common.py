@@ -1,7 +1,6 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import contextlib
-import json
 import xmlrpc.client
 from typing import NamedTuple
 from unittest.mock import patch
@@ -176,36 +175,37 @@ class ApiKeyCase(HttpCase):
             db, uid or self.owner.id, key, model, method, list(args), kwargs
         )
 
-    def jsonrpc(self, key, model, method, /, *args, uid=None, **kwargs):
-        """Call ``execute_kw`` on /jsonrpc; return (result, error)."""
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [
-                    self.env.cr.dbname,
-                    uid or self.owner.id,
-                    key,
-                    model,
-                    method,
-                    list(args),
-                    kwargs,
-                ],
-            },
-        }
+    def json_rpc(self, service, method, *args, headers=None):
+        """Call ``method`` of the RPC ``service`` on /jsonrpc; return the
+        decoded answer, which comes with HTTP 200 whatever the outcome."""
         response = self.url_open(
             "/jsonrpc",
-            data=json.dumps(payload),
-            headers={
-                "Content-Type": "application/json",
-                "X-Odoo-Database": self.env.cr.dbname,
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"service": service, "method": method, "args": list(args)},
             },
+            headers=headers,
         )
         self.assertEqual(response.status_code, 200)
-        body = response.json()
+        return response.json()
+
+    def jsonrpc(self, key, model, method, /, *args, uid=None, **kwargs):
+        """Call ``execute_kw`` on /jsonrpc; return (result, error)."""
+        db = self.env.cr.dbname
+        body = self.json_rpc(
+            "object",
+            "execute_kw",
+            db,
+            uid or self.owner.id,
+            key,
+            model,
+            method,
+            list(args),
+            kwargs,
+            headers={"X-Odoo-Database": db},
+        )
         return body.get("result"), body.get("error")
 
     def call(self, route, key, model, method, /, ids=None, user=None, **params):

@@ -250,25 +250,13 @@ class TestAttackRoutes(RouteAttackCase):
     def rpc_pair(self, key):
         """Log in with ``key`` on /jsonrpc, then count the settings: return
         the name of the error's exception, None on success."""
-
-        def call(service, method, *args):
-            response = self.url_open(
-                "/jsonrpc",
-                json={
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {"service": service, "method": method, "args": args},
-                },
-            )
-            self.assertEqual(response.status_code, 200)
-            return response.json()
-
         db = self.env.cr.dbname
-        uid = call("common", "authenticate", db, self.admin_owner.login, key, {})
-        uid = uid["result"]
+        login = self.json_rpc(
+            "common", "authenticate", db, self.admin_owner.login, key, {}
+        )
+        uid = login["result"]
         self.assertEqual(uid, self.admin_owner.id)
-        body = call(
+        body = self.json_rpc(
             "object",
             "execute_kw",
             db,
@@ -392,28 +380,17 @@ class TestAttackRoutes(RouteAttackCase):
         )
         self.assertEqual(response.status_code, 404)
         db = self.env.cr.dbname
-        response = self.url_open(
-            "/jsonrpc",
+        body = self.json_rpc(
+            "object",
+            "execute_kw",
+            db,
+            self.admin_owner.id,
+            self.admin_key,
+            "res.partner",
+            "search_count",
+            [[]],
             headers=other,
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": 1,
-                "params": {
-                    "service": "object",
-                    "method": "execute_kw",
-                    "args": [
-                        db,
-                        self.admin_owner.id,
-                        self.admin_key,
-                        "res.partner",
-                        "search_count",
-                        [[]],
-                    ],
-                },
-            },
         )
-        body = response.json()
         self.assertNotIn("result", body)
         self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessDenied")
 

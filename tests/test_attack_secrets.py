@@ -9,13 +9,13 @@ session id used: a session id may appear only as its SHA-256, in the
 columns meant for it.
 """
 
-import hashlib
 import json
 import xmlrpc.client
 
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
+from .audit_common import BROWSER_FETCH_HEADERS, sha256
 from .common import ROUTES, ApiKeyCase
 
 # The tables that the addon and OCA auditlog write during API calls, and the
@@ -36,16 +36,6 @@ SESSION_HASH_COLUMNS = {
     ("mcp_audit_request", "session_hash"),
     ("auditlog_http_session", "name"),
 }
-BROWSER_FETCH_HEADERS = {
-    "Sec-Fetch-Dest": "document",
-    "Sec-Fetch-Mode": "navigate",
-    "Sec-Fetch-Site": "same-origin",
-    "Sec-Fetch-User": "?1",
-}
-
-
-def sha256(text):
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class SecretsCase(ApiKeyCase):
@@ -151,18 +141,6 @@ class SecretsCase(ApiKeyCase):
         self.sessions.append(sid)
         return sid
 
-    def rpc(self, service, method, *args):
-        response = self.url_open(
-            "/jsonrpc",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": 1,
-                "params": {"service": service, "method": method, "args": args},
-            },
-        )
-        return response.json()
-
 
 @tagged("post_install", "-at_install")
 class TestAttackSecrets(SecretsCase):
@@ -194,7 +172,7 @@ class TestAttackSecrets(SecretsCase):
         for key in self.keys:
             self.xmlrpc_common.authenticate(db, self.owner.login, key, {})
             self.xmlrpc_common.login(db, self.owner.login, key)
-            self.rpc("common", "authenticate", db, self.owner.login, key, {})
+            self.json_rpc("common", "authenticate", db, self.owner.login, key, {})
 
         # malformed requests carrying a key
         self.url_open(
@@ -205,7 +183,7 @@ class TestAttackSecrets(SecretsCase):
                 "Content-Type": "application/json",
             },
         )
-        self.rpc(
+        self.json_rpc(
             "object",
             "execute_kw",
             db,
@@ -294,7 +272,7 @@ class TestAttackSecrets(SecretsCase):
         ):
             with self.subTest(model=model[:12], method=method[:12], params=params):
                 self.json2(key, model, method, **params)
-        self.rpc(
+        self.json_rpc(
             "object",
             "execute_kw",
             db,
@@ -304,6 +282,8 @@ class TestAttackSecrets(SecretsCase):
             "search",
             [[]],
         )
-        self.rpc("object", "execute_kw", db, self.owner.id, key, key, "search", [[]])
-        self.rpc("common", "authenticate", db, key, key, {})
+        self.json_rpc(
+            "object", "execute_kw", db, self.owner.id, key, key, "search", [[]]
+        )
+        self.json_rpc("common", "authenticate", db, key, key, {})
         self.assertNoSecretStored([key])
