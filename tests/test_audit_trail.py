@@ -175,6 +175,28 @@ class TestAuditTrail(AuditCase):
                 self.assertFalse(row.auditlog_log_ids.http_session_id)
         self.assertEqual(Session.search([]), sessions)
 
+    def test_nul_characters_lose_no_row(self):
+        # in the model name, which /jsonrpc takes from its body (XML cannot
+        # carry the character: such an /xmlrpc body is unreadable, key and all)
+        row, reply = self.audited(
+            "jsonrpc", self.editor_key, "res.partner\x00", "search_count", []
+        )
+        self.assertTrue(reply.error, reply)
+        self.assertEqual(row.model_name, "res.partner")
+        # in the user agent, on /json/2
+        row_id = self.last_row_id()
+        status, _body, response = self.json2(
+            self.editor_key,
+            "res.partner",
+            "search_count",
+            headers={"User-Agent": "agent\x00 007"},
+            domain=[],
+        )
+        self.assertEqual(status, 200)
+        row = self.rows_after(row_id)
+        self.assertEqual(row.user_agent, "agent 007")
+        self.assertEqual(response.headers.get("X-Request-Id"), row.request_uid)
+
     def test_unknown_key_leaves_a_401_row_without_user(self):
         for route in ROUTES:
             with self.subTest(route=route):
