@@ -13,6 +13,7 @@ import contextvars
 import dataclasses
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -22,7 +23,6 @@ from xml.parsers.expat import ExpatError
 import psycopg2
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import (
     AccessDenied,
     AccessError,
@@ -30,8 +30,9 @@ from odoo.exceptions import (
     UserError,
     ValidationError,
 )
+from odoo.modules import module as odoo_module
 from odoo.modules.registry import Registry
-from odoo.sql_db import Cursor
+from odoo.sql_db import Cursor, connection_info_for
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -246,13 +247,12 @@ def redact(text):
 
 
 def finish(dbname, status, user_id=None, exception=None):
-    """Write the row of the current call, once, if it is to be audited, and
-    count the call of the key that it authenticated.
+    """Write the row of the current call, once, if it is to be audited.
 
-    The row is written and committed on a cursor of its own, on the primary
-    database even when the call was served on a read-only replica; the
-    request's transaction must be over, or hold no lock. Returns the call's
-    request id when a row is written.
+    The row is written and committed in a transaction of its own, on the
+    primary database even when the call was served on a read-only replica;
+    the request's transaction must be over, or hold no lock. Returns the
+    call's request id when a row is written.
     """
     call = current_call()
     if call is None:
@@ -269,9 +269,17 @@ def finish(dbname, status, user_id=None, exception=None):
     message = call.refusal or (
         error_message(exception) if exception is not None else None
     )
+    registry = Registry(dbname)
+    requests = registry["mcp.audit.request"]
     try:
-        with Registry(dbname).cursor() as cr:
-            _write_row(cr, call, status, message)
+        # (a test's rows belong in the test's transaction, hence its cursor)
+        if odoo_module.current_test or not _writer_for(dbname).write(
+            requests, call, status, message
+        ):
+            with registry.cursor() as cr:
+                if isinstance(cr, Cursor):
+                    cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+                _write_row(_executor(cr), requests, call, status, message)
     except Exception:
         # The audit must never turn a served call into a failed one.
         _logger.exception("Could not write the audit row of %s", call.request_uid)
@@ -279,33 +287,107 @@ def finish(dbname, status, user_id=None, exception=None):
     return call.request_uid
 
 
-def _write_row(cr, call, status, message):
-    """Write the row of ``call`` and count its key's call, with ``cr``; if
-    that fails, as when the key is deleted while its call runs, write the
-    row alone."""
-    requests = api.Environment(cr, SUPERUSER_ID, {})["mcp.audit.request"]
-    # (test cursors share the test's transaction: they keep its level)
-    if isinstance(cr, Cursor):
-        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+def _write_row(execute, requests, call, status, message):
+    """Write the row of ``call`` with ``execute``."""
+    statement = requests._row_query(call, status, message)
     try:
-        cr.execute(_unhurried(cr, requests._row_query(call, status, message)))
-    except psycopg2.Error as error:
-        _logger.warning(
-            "Audit row of %s written without counting the call of key #%s: %s",
-            call.request_uid,
-            call.key_id,
-            error_message(error),
-        )
-        cr.rollback()
-        statement = requests._row_query(call, status, message, count_call=False)
-        cr.execute(_unhurried(cr, statement))
+        execute(statement)
+    except psycopg2.errors.ForeignKeyViolation:
+        # A user, key or role deleted while the row was written: written
+        # again, the row no longer refers to it (and keeps its snapshots).
+        execute(statement)
 
 
-def _unhurried(cr, statement):
-    """``statement``, committed without waiting for the disk where ``cr``
-    commits. Every call pays for this commit: not waiting halves it. A crash
-    of the database server may lose the last rows written (never a part of
-    one), not the call's own data."""
-    if not isinstance(cr, Cursor):
-        return statement
+def _executor(cr):
+    """Return a function running a statement in the transaction of ``cr``,
+    rolled back if the statement fails."""
+
+    def execute(statement):
+        try:
+            # (test cursors share the test's transaction: they keep its pace)
+            cr.execute(_unhurried(statement) if isinstance(cr, Cursor) else statement)
+        except psycopg2.Error:
+            cr.rollback()
+            raise
+
+    return execute
+
+
+def _unhurried(statement):
+    """``statement``, committed without waiting for the disk. Every call pays
+    for this commit: not waiting halves it. A crash of the database server may
+    lose the last rows written (never a part of one), not the call's own
+    data."""
     return SQL("SET LOCAL synchronous_commit TO OFF; %s", statement)
+
+
+class _RowWriter:
+    """This process's own connection to one database, for audit rows only.
+
+    In autocommit, a row then costs one round trip to the database server,
+    where a cursor from Odoo's pool costs four (reset, begin, statement,
+    commit), on every call. One thread uses it at a time: another thread
+    finding it busy writes through the pool instead.
+    """
+
+    def __init__(self, dbname):
+        self.dbname = dbname
+        self.lock = threading.Lock()
+        self.connection = None
+
+    def write(self, requests, call, status, message):
+        """Write the row of ``call``; return False if this writer could not
+        because it is busy or its connection is lost, so that the pool
+        writes it."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            if self.connection is None or self.connection.closed:
+                _dsn, connection_info = connection_info_for(self.dbname)
+                self.connection = psycopg2.connect(**connection_info)
+                self.connection.autocommit = True
+            with self.connection.cursor() as cursor:
+
+                def execute(statement):
+                    statement = _unhurried(statement)
+                    cursor.execute(statement.code, statement.params)
+
+                _write_row(execute, requests, call, status, message)
+            return True
+        except psycopg2.Error as error:
+            if self.connection is not None and not self.connection.closed:
+                raise
+            # e.g. the server restarted, or the database was dropped
+            _logger.info("Audit connection to %s lost: %s", self.dbname, error)
+            self.close()
+            return False
+        finally:
+            self.lock.release()
+
+    def close(self):
+        if self.connection is not None and not self.connection.closed:
+            self.connection.close()
+        self.connection = None
+
+
+_writers = {}
+_writers_lock = threading.Lock()
+# writers of a parent process: never used nor closed by its children, whose
+# copies of their connections are the parent's
+_inherited_writers = []
+
+
+def _writer_for(dbname):
+    writer = _writers.get(dbname)
+    if writer is None:
+        with _writers_lock:
+            writer = _writers.setdefault(dbname, _RowWriter(dbname))
+    return writer
+
+
+def _forget_parent_writers():
+    _inherited_writers.extend(_writers.values())
+    _writers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_writers)

@@ -38,7 +38,8 @@ What it measures
 
 How to run
     python bench/bench_calls.py [--rounds 5] [--calls 60] [--clients 8]
-        [--calls-per-client 30] [--addons-path PATHS] [--db-user USER]
+        [--calls-per-client 30] [--operations "jsonrpc read" ...]
+        [--addons-path PATHS] [--db-user USER]
         [--db-host HOST] [--db-port PORT] [--keep] [--profile SECONDS]
         [--profile-operation "jsonrpc read"] [--profile-key stock]
 
@@ -651,6 +652,7 @@ def measure(url, keys, args):
     cases = [
         (operation, clients, calls)
         for operation in OPERATIONS
+        if operation.name in args.operations
         for clients, calls in ((1, args.calls), (args.clients, args.calls_per_client))
     ]
     results = {
@@ -825,6 +827,14 @@ def add_server_arguments(parser):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--operations",
+        nargs="+",
+        default=[operation.name for operation in OPERATIONS],
+        choices=[operation.name for operation in OPERATIONS],
+        metavar="OPERATION",
+        help="the operations to measure, e.g. --operations 'jsonrpc read'",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=60, help="calls at 1 client")
     parser.add_argument("--clients", type=int, default=8)

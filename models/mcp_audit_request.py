@@ -67,6 +67,10 @@ class McpAuditRequest(models.Model):
     # snapshots, so that the row still names its key once the key is deleted
     key_ref = fields.Integer(string="Key ID", readonly=True, aggregator=False)
     key_name = fields.Char(readonly=True)
+    key_accepted = fields.Boolean(
+        readonly=True,
+        help="The key authenticated the call: it counts among the key's calls.",
+    )
     role_id = fields.Many2one(
         "res.users.role",
         string="Role",
@@ -92,7 +96,8 @@ class McpAuditRequest(models.Model):
     _request_uid_unique = models.Constraint(
         "UNIQUE (request_uid)", "The request id of an API call is unique."
     )
-    _key_date_index = models.Index("(key_ref, request_date)")
+    # the calls of a key, and its usage counted from the index alone
+    _key_usage_index = models.Index("(key_ref, request_date) INCLUDE (key_accepted)")
     _user_date_index = models.Index("(user_id, request_date)")
 
     def init(self):
@@ -116,34 +121,36 @@ class McpAuditRequest(models.Model):
         for row in self:
             row.auditlog_log_ids = logs_by_uid.get(row.request_uid, [])
 
-    @api.model
-    def _row_query(self, call, status, error_message, count_call=True):
+    @classmethod
+    def _row_query(cls, call, status, error_message):
         """Return the query inserting the row of ``call``, which ended with
-        ``status``, and (with ``count_call``) counting the call of the key
-        that it authenticated.
+        ``status``.
 
         One statement, sent at once: each call pays for it. A client may put
         its key where no key belongs (a path, an id, a domain): what looks
-        like one is never stored.
+        like one is never stored. A class method: the row is written once the
+        request's cursor is closed, with no environment.
         """
-        insert_row = SQL(
+        return SQL(
             """
-            INSERT INTO mcp_audit_request (
+            INSERT INTO %(table)s (
                 request_uid, request_date, route_kind, http_method, path,
                 model_name, method_name, status, status_class, duration_ms,
-                user_id, key_id, key_ref, key_name, role_id, remote_address,
-                user_agent, session_hash, error_message, error_count
+                user_id, key_id, key_ref, key_name, key_accepted, role_id,
+                remote_address, user_agent, session_hash, error_message,
+                error_count
             )
             SELECT %(uid)s, now() at time zone 'utc', %(kind)s, %(verb)s,
                    %(path)s, %(model)s, %(method)s, %(status)s,
                    %(status_class)s, %(duration)s, user_row.id, key_row.id,
-                   %(key)s, %(key_name)s, role_row.id, %(address)s,
-                   %(agent)s, %(session)s, %(error)s, %(errors)s
+                   %(key)s, %(key_name)s, %(key_accepted)s, role_row.id,
+                   %(address)s, %(agent)s, %(session)s, %(error)s, %(errors)s
               FROM (SELECT 1) AS one
               LEFT JOIN res_users user_row ON user_row.id = %(user)s
               LEFT JOIN res_users_apikeys key_row ON key_row.id = %(key)s
               LEFT JOIN res_users_role role_row ON role_row.id = %(role)s
             """,
+            table=SQL.identifier(cls._table),
             uid=call.request_uid,
             kind=call.route_kind,
             verb=call.http_method,
@@ -156,6 +163,7 @@ class McpAuditRequest(models.Model):
             user=call.user_id,
             key=call.key_id,
             key_name=call.key_name,
+            key_accepted=bool(call.key_id and not call.refusal),
             role=call.role_id,
             address=call.remote_address,
             agent=redact(call.user_agent),
@@ -163,10 +171,6 @@ class McpAuditRequest(models.Model):
             error=redact(error_message),
             errors=int(status_class(status) != "2xx"),
         )
-        if not count_call or not call.key_id or call.refusal:
-            return insert_row
-        count_call = self.env["res.users.apikeys.usage"]._count_call_query(call.key_id)
-        return SQL("WITH counted AS (%s) %s", count_call, insert_row)
 
     @api.model
     def _retention_days(self):
@@ -185,7 +189,8 @@ class McpAuditRequest(models.Model):
 
     @api.autovacuum
     def _gc_expired_requests(self):
-        """Delete the calls older than the retention, with their changes.
+        """Delete the calls older than the retention, with their changes,
+        adding the calls of each key to the usage that outlives them.
 
         One bounded chunk per run: the vacuum cleaner commits it and runs this
         again while some remain, so writers are never blocked for long.
@@ -198,7 +203,8 @@ class McpAuditRequest(models.Model):
             SQL(
                 """
                 WITH expired AS (
-                    SELECT id, request_uid FROM mcp_audit_request
+                    SELECT id, request_uid, request_date, key_ref, key_accepted
+                      FROM mcp_audit_request
                      WHERE request_date < %(cutoff)s
                      ORDER BY request_date
                      LIMIT %(chunk)s
@@ -206,15 +212,20 @@ class McpAuditRequest(models.Model):
                 ), expired_changes AS (
                     DELETE FROM auditlog_log
                      WHERE mcp_request_uid IN (SELECT request_uid FROM expired)
+                ), expired_usage AS (
+                    %(fold_usage)s
                 )
                 DELETE FROM mcp_audit_request
                  WHERE id IN (SELECT id FROM expired)
                 """,
                 cutoff=cutoff,
                 chunk=RETENTION_CHUNK,
+                fold_usage=self.env["res.users.apikeys.usage"]._fold_query("expired"),
             )
         )
         deleted = self.env.cr.rowcount
+        for model_name in (self._name, "auditlog.log", "res.users.apikeys.usage"):
+            self.env[model_name].invalidate_model()
         _logger.info("Retention: %s API calls older than %s deleted", deleted, cutoff)
         return deleted, int(deleted == RETENTION_CHUNK)
 

@@ -1,5 +1,6 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import collections
 import hashlib
 import logging
 import re
@@ -90,21 +91,26 @@ class ResUsersApikeys(models.Model):
             )
 
     def _compute_usage(self):
-        usage_by_key = {}
-        if self._name == "res.users.apikeys":
-            usages = (
-                self.env["res.users.apikeys.usage"]
-                .sudo()
-                .search_fetch(
-                    [("key_id", "in", self.ids)],
-                    ["key_id", "call_count", "last_used"],
-                )
-            )
-            usage_by_key = {usage.key_id.id: usage for usage in usages}
+        """Count the calls each key authenticated: those of its audit rows,
+        and those whose rows the retention deleted."""
+        counts = collections.Counter()
+        last_uses = collections.defaultdict(list)
+        if self._name == "res.users.apikeys" and self.ids:
+            requests = self.env["mcp.audit.request"].sudo()
+            for key_id, count, last_used in requests._read_group(
+                [("key_ref", "in", self.ids), ("key_accepted", "=", True)],
+                ["key_ref"],
+                ["__count", "request_date:max"],
+            ):
+                counts[key_id] += count
+                last_uses[key_id].append(last_used)
+            usages = self.env["res.users.apikeys.usage"].sudo()
+            for usage in usages.search([("key_id", "in", self.ids)]):
+                counts[usage.key_id.id] += usage.call_count
+                last_uses[usage.key_id.id].append(usage.last_used)
         for key in self:
-            usage = usage_by_key.get(key.id)
-            key.last_used = usage.last_used if usage else False
-            key.call_count = usage.call_count if usage else 0
+            key.call_count = counts[key.id]
+            key.last_used = max(last_uses[key.id], default=False)
 
     # Authentication
 

@@ -1,19 +1,20 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.tools import SQL
 
 
 class ResUsersApikeysUsage(models.Model):
-    """How often and how lately each API key was used.
+    """The calls of each API key whose audit rows the retention deleted.
 
-    Kept apart from the key row so that counting never locks the key: an
-    administrator suspending a key must not wait for, nor conflict with, the
-    calls it is making.
+    A key's usage is counted from its audit rows: the rows of its calls are
+    written anyway, and a counter of its own would be one row that all of
+    the key's concurrent calls update. Only the retention writes here, what
+    it deletes, so that a key's count and last use outlive its rows.
     """
 
     _name = "res.users.apikeys.usage"
-    _description = "API Key Usage"
+    _description = "API Key Usage Before Retention"
     _log_access = False
 
     key_id = fields.Many2one(
@@ -31,25 +32,23 @@ class ResUsersApikeysUsage(models.Model):
         )
         return result
 
-    @api.model
-    def _count_call_query(self, key_id):
-        """Return the query counting one call of the key ``key_id``, now.
-
-        Meant for a transaction of its own, committed at once, under READ
-        COMMITTED: concurrent increments then queue on the row for microseconds
-        instead of failing with serialization errors, as they would under
-        Odoo's REPEATABLE READ. A key deleted meanwhile is not counted.
-        """
+    def _fold_query(self, expired):
+        """Return the query adding to the usage of their keys the calls of
+        the audit rows ``expired`` (a table or CTE name, with the columns
+        key_ref, key_accepted and request_date). Keys deleted meanwhile are
+        left out: their usage went with them."""
         return SQL(
             """
-                INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
-                SELECT id, 1, now() at time zone 'utc'
-                  FROM res_users_apikeys
-                 WHERE id = %(key)s
-                ON CONFLICT (key_id) DO UPDATE
-                   SET call_count = usage.call_count + 1,
-                       last_used = excluded.last_used
-                """,
+            INSERT INTO %(table)s AS usage (key_id, call_count, last_used)
+            SELECT apikey.id, count(*), max(expired.request_date)
+              FROM %(expired)s AS expired
+              JOIN res_users_apikeys apikey ON apikey.id = expired.key_ref
+             WHERE expired.key_accepted
+             GROUP BY apikey.id
+            ON CONFLICT (key_id) DO UPDATE
+               SET call_count = usage.call_count + excluded.call_count,
+                   last_used = greatest(usage.last_used, excluded.last_used)
+            """,
             table=SQL.identifier(self._table),
-            key=key_id,
+            expired=SQL.identifier(expired),
         )

@@ -750,7 +750,7 @@ class TestAttackEscalation(RouteAttackCase):
             ("res.users", "_get_group_ids"),
             ("res.users", "_api_key_roles"),
             ("res.users", "_compute_all_group_ids"),
-            ("res.users.apikeys.usage", "_count_call_query"),
+            ("res.users.apikeys.usage", "_fold_query"),
             ("mcp.audit.request", "_row_query"),
             ("mcp.audit.request", "_gc_expired_requests"),
             ("ir.model.access", "_allowed_models_for_groups"),

@@ -12,6 +12,28 @@ from odoo.tests import TransactionCase, tagged
 from .. import audit
 
 
+def json2_call(user_id, key_id, **values):
+    """Return the audited call of a /json/2 call made with the key
+    ``key_id``, if any."""
+    call = audit.AuditedCall(
+        request_uid=uuid.uuid4().hex,
+        started=time.perf_counter(),
+        route_kind="json2",
+        http_method="POST",
+        path="/json/2/res.partner/search_count",
+        remote_address="127.0.0.1",
+        user_agent="row tests",
+        session_hash=None,
+        user_id=user_id,
+        key_id=key_id,
+        key_name=key_id and "row key",
+        request_stamp=audit._request_stamp(),
+    )
+    for name, value in values.items():
+        setattr(call, name, value)
+    return call
+
+
 @tagged("post_install", "-at_install")
 class TestAuditRow(TransactionCase):
     """What the audit row of a call keeps, whatever the call was made of."""
@@ -28,22 +50,7 @@ class TestAuditRow(TransactionCase):
     def finish_call(self, **values):
         """Write the row of a /json/2 call made with the key, as a request
         does once answered; return the request id given and the row."""
-        call = audit.AuditedCall(
-            request_uid=uuid.uuid4().hex,
-            started=time.perf_counter(),
-            route_kind="json2",
-            http_method="POST",
-            path="/json/2/res.partner/search_count",
-            remote_address="127.0.0.1",
-            user_agent="row tests",
-            session_hash=None,
-            user_id=self.owner.id,
-            key_id=self.key.id,
-            key_name="row key",
-            request_stamp=audit._request_stamp(),
-        )
-        for name, value in values.items():
-            setattr(call, name, value)
+        call = json2_call(self.owner.id, self.key.id, **values)
         audit.resume(call)
         with self.enter_registry_test_mode():
             request_uid = audit.finish(self.env.cr.dbname, 200)
@@ -130,3 +137,68 @@ class TestDatabaseErrors(TransactionCase):
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         connection.commit()
+
+
+@tagged("post_install", "-at_install")
+class TestRowWriter(TransactionCase):
+    """The connection of its own on which a server process writes the rows:
+    committed at once, replaced when lost, never waited for."""
+
+    def setUp(self):
+        super().setUp()
+        dbname = self.env.cr.dbname
+        self.writer = audit._RowWriter(dbname)
+        self.addCleanup(self.writer.close)
+        self.monitor = psycopg2.connect(**connection_info_for(dbname)[1])
+        self.monitor.autocommit = True
+        self.addCleanup(self.monitor.close)
+        self.request_uids = []
+        self.addCleanup(
+            self.monitor_sql,
+            "DELETE FROM mcp_audit_request WHERE request_uid = ANY(%s)",
+            self.request_uids,
+        )
+        self.owner = self.env.ref("base.user_admin")
+
+    def monitor_sql(self, query, *params):
+        with self.monitor.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall() if cursor.description else None
+
+    def write(self):
+        # no key: the writer's connection would not see one this test made
+        call = json2_call(self.owner.id, None)
+        self.request_uids.append(call.request_uid)
+        return self.writer.write(self.registry["mcp.audit.request"], call, 200, None)
+
+    def committed_rows(self):
+        rows = self.monitor_sql(
+            "SELECT request_uid FROM mcp_audit_request WHERE request_uid = ANY(%s)",
+            self.request_uids,
+        )
+        return {request_uid for (request_uid,) in rows}
+
+    def test_a_row_is_committed_at_once(self):
+        self.assertTrue(self.write())
+        self.assertEqual(self.committed_rows(), set(self.request_uids))
+
+    def test_a_lost_connection_hands_the_row_over_then_reconnects(self):
+        self.assertTrue(self.write())
+        backend = self.writer.connection.get_backend_pid()
+        self.monitor_sql("SELECT pg_terminate_backend(%s)", backend)
+        for _wait in range(100):
+            if not self.monitor_sql(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", backend
+            ):
+                break
+            time.sleep(0.05)
+        self.assertFalse(self.write(), "a lost connection wrote the row")
+        self.assertTrue(self.write())
+        self.assertNotEqual(self.writer.connection.get_backend_pid(), backend)
+        first, _handed_over, last = self.request_uids
+        self.assertEqual(self.committed_rows(), {first, last})
+
+    def test_a_busy_writer_hands_the_row_over(self):
+        with self.writer.lock:
+            self.assertFalse(self.write())
+        self.assertEqual(self.committed_rows(), set())

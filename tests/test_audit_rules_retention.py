@@ -1,7 +1,7 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
-from unittest.mock import patch
+from unittest.mock import ANY, patch
 
 from odoo import fields
 from odoo.fields import Command
@@ -156,6 +156,14 @@ class TestAuditRetention(AuditRowsMixin, TransactionCase):
             }
         )
 
+    def new_key(self, name):
+        apikeys = self.env["res.users.apikeys"].with_user(
+            self.env.ref("base.user_admin")
+        )
+        return apikeys.browse(
+            apikeys._find_key_id(apikeys.sudo()._generate(None, name, None))
+        )
+
     def set_retention(self, days):
         settings = self.env["res.config.settings"].create(
             {"mcp_audit_retention_days": days}
@@ -247,3 +255,60 @@ class TestAuditRetention(AuditRowsMixin, TransactionCase):
             self.assertDeleted(*old)
             self.assertEqual(self.Request._gc_expired_requests(), (0, 0))
         self.assertKept(*recent)
+
+    def test_a_key_keeps_its_calls_counted_once_their_rows_are_deleted(self):
+        key, other_key = self.new_key("retained key"), self.new_key("other key")
+        now = fields.Datetime.now().replace(microsecond=0)
+
+        def call(key, days_ago, accepted=True):
+            date = now - timedelta(days=days_ago)
+            self.insert_row(date, key_ref=key.id, key_accepted=accepted)
+            return date
+
+        last_expired = call(key, 200)
+        call(key, 300)
+        call(key, 250, accepted=False)  # refused: never counted
+        recent = call(key, 10)
+        other_last = call(other_key, 190)
+
+        def usage(key):
+            key.invalidate_recordset()
+            return key.call_count, key.last_used
+
+        self.assertEqual(usage(key), (3, recent))
+        self.assertEqual(usage(other_key), (1, other_last))
+
+        with patch.object(mcp_audit_request, "RETENTION_CHUNK", 2):
+            self.assertEqual(self.Request._gc_expired_requests(), (2, 1))
+            self.assertEqual(self.Request._gc_expired_requests(), (2, 1))
+            self.assertEqual(self.Request._gc_expired_requests(), (0, 0))
+        self.assertFalse(self.Request.search([("key_ref", "=", other_key.id)]))
+        self.assertEqual(self.Request.search_count([("key_ref", "=", key.id)]), 1)
+        self.assertEqual(usage(key), (3, recent))
+        self.assertEqual(usage(other_key), (1, other_last))
+
+        # a later run adds to what earlier ones kept
+        call(key, 400)
+        self.assertEqual(usage(key), (4, recent))
+        self.assertEqual(self.Request._gc_expired_requests(), (1, 0))
+        self.assertEqual(usage(key), (4, recent))
+        self.assertEqual(
+            self.env["res.users.apikeys.usage"]
+            .search([("key_id", "=", key.id)])
+            .read(["call_count", "last_used"], load=None),
+            [{"id": ANY, "call_count": 3, "last_used": last_expired}],
+        )
+
+    def test_the_rows_of_a_deleted_key_are_deleted_without_its_usage(self):
+        key = self.new_key("gone key")
+        key_id = key.id
+        self.insert_row(
+            fields.Datetime.now() - timedelta(days=365),
+            key_ref=key_id,
+            key_accepted=True,
+        )
+        key.sudo().unlink()
+        self.assertEqual(self.Request._gc_expired_requests(), (1, 0))
+        self.assertFalse(
+            self.env["res.users.apikeys.usage"].search([("key_id", "=", key_id)])
+        )

@@ -193,10 +193,9 @@ class TestLiveServers(BaseCase):
             env["res.users.apikeys"].browse(key_id).write({"state": state})
 
     def usage(self, key_id):
-        rows = self.sql(
-            "SELECT call_count FROM res_users_apikeys_usage WHERE key_id = %s", key_id
-        )
-        return rows[0][0] if rows else 0
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            return env["res.users.apikeys"].browse(key_id).call_count
 
     def audit_rows(self, key_id, status=None):
         query = "SELECT count(*) FROM mcp_audit_request WHERE key_ref = %s"
