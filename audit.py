@@ -21,6 +21,7 @@ import uuid
 from xml.parsers.expat import ExpatError
 
 import psycopg2
+import psycopg2.extras
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
 from odoo.exceptions import (
@@ -249,10 +250,12 @@ def redact(text):
 def finish(dbname, status, user_id=None, exception=None):
     """Write the row of the current call, once, if it is to be audited.
 
-    The row is written and committed in a transaction of its own, on the
-    primary database even when the call was served on a read-only replica;
-    the request's transaction must be over, or hold no lock. Returns the
-    call's request id when a row is written.
+    The row is committed in a transaction of its own, on the primary database
+    even when the call was served on a read-only replica; the request's
+    transaction must be over, or hold no lock. A server process sends it on
+    a connection of its own without waiting: `collect` then confirms it,
+    best once the response is sent. Returns the call's request id when a row
+    is written.
     """
     call = current_call()
     if call is None:
@@ -270,16 +273,13 @@ def finish(dbname, status, user_id=None, exception=None):
         error_message(exception) if exception is not None else None
     )
     registry = Registry(dbname)
-    requests = registry["mcp.audit.request"]
+    row = registry["mcp.audit.request"]._row_query(call, status, message)
     try:
         # (a test's rows belong in the test's transaction, hence its cursor)
-        if odoo_module.current_test or not _writer_for(dbname).write(
-            requests, call, status, message
+        if odoo_module.current_test or not _writer_for(dbname).send(
+            row, call.request_uid
         ):
-            with registry.cursor() as cr:
-                if isinstance(cr, Cursor):
-                    cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-                _write_row(_executor(cr), requests, call, status, message)
+            _write_with_pool(dbname, row)
     except Exception:
         # The audit must never turn a served call into a failed one.
         _logger.exception("Could not write the audit row of %s", call.request_uid)
@@ -287,30 +287,27 @@ def finish(dbname, status, user_id=None, exception=None):
     return call.request_uid
 
 
-def _write_row(execute, requests, call, status, message):
-    """Write the row of ``call`` with ``execute``."""
-    statement = requests._row_query(call, status, message)
-    try:
-        execute(statement)
-    except psycopg2.errors.ForeignKeyViolation:
-        # A user, key or role deleted while the row was written: written
-        # again, the row no longer refers to it (and keeps its snapshots).
-        execute(statement)
+def collect(dbname):
+    """Confirm the row this process sent last to ``dbname``, if any."""
+    writer = _writers.get(dbname)
+    if writer is not None:
+        writer.collect()
 
 
-def _executor(cr):
-    """Return a function running a statement in the transaction of ``cr``,
-    rolled back if the statement fails."""
-
-    def execute(statement):
+def _write_with_pool(dbname, row):
+    """Write ``row`` with a cursor from Odoo's pool."""
+    with Registry(dbname).cursor() as cr:
+        # (test cursors share the test's transaction: they keep its pace)
+        if isinstance(cr, Cursor):
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            row = _unhurried(row)
         try:
-            # (test cursors share the test's transaction: they keep its pace)
-            cr.execute(_unhurried(statement) if isinstance(cr, Cursor) else statement)
-        except psycopg2.Error:
+            cr.execute(row)
+        except psycopg2.errors.ForeignKeyViolation:
+            # A user, key or role deleted while the row was written: written
+            # again, the row no longer refers to it (and keeps its snapshots).
             cr.rollback()
-            raise
-
-    return execute
+            cr.execute(row)
 
 
 def _unhurried(statement):
@@ -322,52 +319,88 @@ def _unhurried(statement):
 
 
 class _RowWriter:
-    """This process's own connection to one database, for audit rows only.
+    """This process's own connection to one database, on which it sends the
+    audit rows without waiting for them.
 
-    In autocommit, a row then costs one round trip to the database server,
-    where a cursor from Odoo's pool costs four (reset, begin, statement,
-    commit), on every call. One thread uses it at a time: another thread
-    finding it busy writes through the pool instead.
+    A row is one statement in autocommit: the database commits it on its
+    own. The row of a call is sent before its response and confirmed once the
+    response is gone (or before the next row is sent): no client waits for
+    it, where a cursor from Odoo's pool would make every call wait for four
+    round trips to the database (reset, begin, statement, commit). One
+    thread sends at a time: another thread finding the connection busy
+    writes through the pool instead.
     """
 
     def __init__(self, dbname):
         self.dbname = dbname
         self.lock = threading.Lock()
         self.connection = None
+        self.cursor = None
+        # the row sent and not yet confirmed, and the request id of its call
+        self.in_flight = None
 
-    def write(self, requests, call, status, message):
-        """Write the row of ``call``; return False if this writer could not
-        because it is busy or its connection is lost, so that the pool
-        writes it."""
+    def send(self, row, request_uid):
+        """Send ``row``, of the call ``request_uid``; return False if this
+        writer could not, being busy or having lost its connection."""
         if not self.lock.acquire(blocking=False):
             return False
         try:
-            if self.connection is None or self.connection.closed:
-                _dsn, connection_info = connection_info_for(self.dbname)
-                self.connection = psycopg2.connect(**connection_info)
-                self.connection.autocommit = True
-            with self.connection.cursor() as cursor:
-
-                def execute(statement):
-                    statement = _unhurried(statement)
-                    cursor.execute(statement.code, statement.params)
-
-                _write_row(execute, requests, call, status, message)
+            self._collect()
+            if self.connection is None:
+                self._connect()
+            statement = _unhurried(row)
+            self.cursor.execute(statement.code, statement.params)
+            self.in_flight = row, request_uid
             return True
         except psycopg2.Error as error:
-            if self.connection is not None and not self.connection.closed:
-                raise
-            # e.g. the server restarted, or the database was dropped
-            _logger.info("Audit connection to %s lost: %s", self.dbname, error)
-            self.close()
+            self._lost(error)
             return False
         finally:
             self.lock.release()
 
+    def collect(self):
+        """Confirm the row in flight, if any."""
+        with self.lock:
+            self._collect()
+
+    def _collect(self):
+        if self.in_flight is None:
+            return
+        row, request_uid = self.in_flight
+        self.in_flight = None
+        try:
+            psycopg2.extras.wait_select(self.connection)
+            return
+        except psycopg2.errors.ForeignKeyViolation:
+            pass
+        except psycopg2.Error as error:
+            if not self.connection.closed:
+                _logger.exception("Could not write the audit row of %s", request_uid)
+                return
+            self._lost(error)
+        # the row may well be written already: a second one is not
+        try:
+            _write_with_pool(self.dbname, row)
+        except Exception:
+            _logger.exception("Could not write the audit row of %s", request_uid)
+
+    def _connect(self):
+        _dsn, connection_info = connection_info_for(self.dbname)
+        self.connection = psycopg2.connect(**connection_info, async_=True)
+        psycopg2.extras.wait_select(self.connection)
+        self.cursor = self.connection.cursor()
+
+    def _lost(self, error):
+        # e.g. the server restarted, or the database was dropped
+        _logger.info(
+            "Audit connection to %s lost: %s", self.dbname, error_message(error)
+        )
+        self.close()
+
     def close(self):
         if self.connection is not None and not self.connection.closed:
             self.connection.close()
-        self.connection = None
+        self.connection = self.cursor = None
 
 
 _writers = {}

@@ -150,5 +150,11 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _finish_audited_call(cls, response, status, exception=None):
         request_uid = audit.finish(request.db, status, request.env.uid, exception)
-        if request_uid and response is not None:
-            response.headers["X-Request-Id"] = request_uid
+        if request_uid is None:
+            return
+        if response is None:
+            audit.collect(request.db)
+            return
+        response.headers["X-Request-Id"] = request_uid
+        # the row is confirmed once the client has its answer
+        response.call_on_close(functools.partial(audit.collect, request.db))

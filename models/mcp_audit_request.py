@@ -128,8 +128,9 @@ class McpAuditRequest(models.Model):
 
         One statement, sent at once: each call pays for it. A client may put
         its key where no key belongs (a path, an id, a domain): what looks
-        like one is never stored. A class method: the row is written once the
-        request's cursor is closed, with no environment.
+        like one is never stored. Written twice, the row is kept once. A class
+        method: the row is written once the request's cursor is closed, with
+        no environment.
         """
         return SQL(
             """
@@ -149,6 +150,7 @@ class McpAuditRequest(models.Model):
               LEFT JOIN res_users user_row ON user_row.id = %(user)s
               LEFT JOIN res_users_apikeys key_row ON key_row.id = %(key)s
               LEFT JOIN res_users_role role_row ON role_row.id = %(role)s
+            ON CONFLICT (request_uid) DO NOTHING
             """,
             table=SQL.identifier(cls._table),
             uid=call.request_uid,

@@ -141,8 +141,9 @@ class TestDatabaseErrors(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestRowWriter(TransactionCase):
-    """The connection of its own on which a server process writes the rows:
-    committed at once, replaced when lost, never waited for."""
+    """The connection of its own on which a server process sends the rows:
+    committed without waiting for them, confirmed later, written through the
+    pool when the connection is busy or lost."""
 
     def setUp(self):
         super().setUp()
@@ -165,11 +166,12 @@ class TestRowWriter(TransactionCase):
             cursor.execute(query, params)
             return cursor.fetchall() if cursor.description else None
 
-    def write(self):
+    def send_row(self, **values):
         # no key: the writer's connection would not see one this test made
-        call = json2_call(self.owner.id, None)
+        call = json2_call(self.owner.id, None, **values)
         self.request_uids.append(call.request_uid)
-        return self.writer.write(self.registry["mcp.audit.request"], call, 200, None)
+        row = self.registry["mcp.audit.request"]._row_query(call, 200, None)
+        return self.writer.send(row, call.request_uid)
 
     def committed_rows(self):
         rows = self.monitor_sql(
@@ -178,27 +180,81 @@ class TestRowWriter(TransactionCase):
         )
         return {request_uid for (request_uid,) in rows}
 
-    def test_a_row_is_committed_at_once(self):
-        self.assertTrue(self.write())
+    def test_a_row_is_committed_without_the_pool(self):
+        self.assertTrue(self.send_row())
+        self.writer.collect()
         self.assertEqual(self.committed_rows(), set(self.request_uids))
 
-    def test_a_lost_connection_hands_the_row_over_then_reconnects(self):
-        self.assertTrue(self.write())
+    def test_a_row_is_confirmed_before_the_next_is_sent(self):
+        self.assertTrue(self.send_row())
+        self.assertTrue(self.send_row())
+        self.assertEqual(self.writer.in_flight[1], self.request_uids[1])
+        self.writer.collect()
+        self.assertIsNone(self.writer.in_flight)
+        self.assertEqual(self.committed_rows(), set(self.request_uids))
+
+    def test_a_lost_connection_is_replaced(self):
+        self.assertTrue(self.send_row())
+        self.writer.collect()
         backend = self.writer.connection.get_backend_pid()
+        self.terminate(backend)
+        with self.enter_registry_test_mode():
+            # lost on sending, or on confirming: the pool writes the row
+            if self.send_row():
+                self.writer.collect()
+        self.assertTrue(self.send_row())
+        self.writer.collect()
+        self.assertNotEqual(self.writer.connection.get_backend_pid(), backend)
+        first, _handed_over, last = self.request_uids
+        self.assertEqual(self.committed_rows(), {first, last})
+
+    def test_a_row_in_flight_on_a_lost_connection_is_written_again(self):
+        self.assertTrue(self.send_row())
+        self.writer.collect()
+        # the row waits for a lock while its connection is lost
+        locker = psycopg2.connect(**connection_info_for(self.env.cr.dbname)[1])
+        self.addCleanup(locker.close)
+        with locker.cursor() as cursor:
+            cursor.execute("LOCK TABLE mcp_audit_request IN SHARE MODE")
+        self.assertTrue(self.send_row())
+        self.terminate(self.writer.connection.get_backend_pid())
+        locker.rollback()
+
+        with self.enter_registry_test_mode():
+            self.writer.collect()
+        self.assertEqual(
+            self.env["mcp.audit.request"].search_count(
+                [("request_uid", "=", self.request_uids[-1])]
+            ),
+            1,
+            "the pool wrote the row in flight",
+        )
+
+    def test_a_row_written_twice_is_kept_once(self):
+        call = json2_call(self.owner.id, None)
+        self.request_uids.append(call.request_uid)
+        row = self.registry["mcp.audit.request"]._row_query(call, 200, None)
+        for _time in range(2):
+            self.assertTrue(self.writer.send(row, call.request_uid))
+            self.writer.collect()
+        self.assertEqual(
+            self.monitor_sql(
+                "SELECT count(*) FROM mcp_audit_request WHERE request_uid = %s",
+                call.request_uid,
+            ),
+            [(1,)],
+        )
+
+    def test_a_busy_writer_hands_the_row_over(self):
+        with self.writer.lock:
+            self.assertFalse(self.send_row())
+        self.assertEqual(self.committed_rows(), set())
+
+    def terminate(self, backend):
         self.monitor_sql("SELECT pg_terminate_backend(%s)", backend)
         for _wait in range(100):
             if not self.monitor_sql(
                 "SELECT 1 FROM pg_stat_activity WHERE pid = %s", backend
             ):
-                break
+                return
             time.sleep(0.05)
-        self.assertFalse(self.write(), "a lost connection wrote the row")
-        self.assertTrue(self.write())
-        self.assertNotEqual(self.writer.connection.get_backend_pid(), backend)
-        first, _handed_over, last = self.request_uids
-        self.assertEqual(self.committed_rows(), {first, last})
-
-    def test_a_busy_writer_hands_the_row_over(self):
-        with self.writer.lock:
-            self.assertFalse(self.write())
-        self.assertEqual(self.committed_rows(), set())
