@@ -370,14 +370,21 @@ class _RowWriter:
         self.in_flight = None
         try:
             psycopg2.extras.wait_select(self.connection)
-            return
-        except psycopg2.errors.ForeignKeyViolation:
-            pass
         except psycopg2.Error as error:
-            if not self.connection.closed:
-                _logger.exception("Could not write the audit row of %s", request_uid)
-                return
+            self._write_again(row, request_uid, error)
+
+    def _write_again(self, row, request_uid, error):
+        """Write through the pool ``row``, which ``error`` refused or may have
+        lost with the connection."""
+        if self.connection.closed:
             self._lost(error)
+        elif not isinstance(error, psycopg2.errors.ForeignKeyViolation):
+            _logger.error(
+                "Could not write the audit row of %s: %s",
+                request_uid,
+                error_message(error),
+            )
+            return
         # the row may well be written already: a second one is not
         try:
             _write_with_pool(self.dbname, row)
