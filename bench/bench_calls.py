@@ -33,8 +33,12 @@ What it measures
     falls on all keys alike. Reported per case and key: calls/s (all rounds),
     p50 and p95 latency in ms (all calls), and the throughput ratio to the
     stock key: the median over the rounds of the ratio measured in each round,
-    with its range. Failed calls (non-2xx, JSON-RPC errors, unexpected
-    results, client errors) are counted and must be 0.
+    with its range. Then the CPU time the server spent per call (its HTTP
+    workers and the PostgreSQL backends of the benchmark's databases, read
+    from /proc around each batch), and the stock key's CPU per call divided by
+    the key's: unlike throughput, it hardly moves with what else the machine
+    runs. Failed calls (non-2xx, JSON-RPC errors, unexpected results, client
+    errors) are counted and must be 0.
 
 How to run
     python bench/bench_calls.py [--rounds 5] [--calls 60] [--clients 8]
@@ -382,6 +386,7 @@ class Server:
     def __init__(self, args, workdir):
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
+        self.prefix = args.prefix
         self.log_path = os.path.join(workdir, "server.log")
         self.log = open(self.log_path, "w")  # noqa: SIM115
         command = [
@@ -435,6 +440,30 @@ class Server:
                 if int(fields[1]) == self.process.pid and not gevent:
                     pids.append(int(entry))
         return sorted(pids)
+
+    def cpu_seconds(self):
+        """The CPU seconds used so far by each process serving the benchmark:
+        the HTTP workers, and the PostgreSQL backends of its databases."""
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    command = cmdline.read()
+                worker = (
+                    int(fields[1]) == self.process.pid
+                    and b"gevent" not in command.split(b"\0")[:3]
+                )
+                backend = command.startswith(b"postgres: ") and (
+                    f" {self.prefix}".encode() in command
+                )
+                if worker or backend:
+                    used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        return used
 
     def error_lines(self):
         with open(self.log_path, errors="replace") as log:
@@ -597,11 +626,14 @@ class Batch:
         self.errors = []
         self.calls = 0
         self.wall = 0.0
+        # CPU seconds of the server's workers and database backends
+        self.cpu = 0.0
 
 
-def run_batch(url, operation, key, clients, calls_per_client, args):
+def run_batch(server, operation, key, clients, calls_per_client, args):
     """``clients`` threads make up to ``calls_per_client`` calls each, within
     --batch-timeout seconds."""
+    url = server.url
     batch = Batch()
     lock = threading.Lock()
     barrier = threading.Barrier(clients)
@@ -633,9 +665,14 @@ def run_batch(url, operation, key, clients, calls_per_client, args):
             batch.errors.extend(errors)
             spans.append((started, ended))
 
+    cpu_before = server.cpu_seconds()
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         for future in [pool.submit(client, writer) for writer in range(clients)]:
             future.result()
+    cpu_after = server.cpu_seconds()
+    batch.cpu = sum(
+        max(0.0, used - cpu_before.get(pid, 0.0)) for pid, used in cpu_after.items()
+    )
     batch.calls = len(batch.latencies)
     batch.wall = max(end for _start, end in spans) - min(s for s, _end in spans)
     return batch
@@ -647,7 +684,7 @@ def percentile(values, fraction):
     return ordered[index]
 
 
-def measure(url, keys, args):
+def measure(server, keys, args):
     """Interleaved rounds; return {(operation, clients): {key: [Batch]}}."""
     cases = [
         (operation, clients, calls)
@@ -664,7 +701,7 @@ def measure(url, keys, args):
     for operation, clients, _calls in cases:
         if clients > 1:
             for key in keys:
-                batch = run_batch(url, operation, key, clients, args.warmup, args)
+                batch = run_batch(server, operation, key, clients, args.warmup, args)
                 if batch.errors:
                     print(
                         f"  warm-up errors ({operation.name}, {key.name}): "
@@ -678,7 +715,7 @@ def measure(url, keys, args):
         for operation, clients, calls in cases:
             shift = round_index % len(keys)
             for key in keys[shift:] + keys[:shift]:
-                batch = run_batch(url, operation, key, clients, calls, args)
+                batch = run_batch(server, operation, key, clients, calls, args)
                 results[operation.name, clients][key.name].append(batch)
         print(
             f"round {round_index + 1}/{args.rounds}: {time.monotonic() - started:.0f}s",
@@ -687,12 +724,19 @@ def measure(url, keys, args):
     return results
 
 
+def cpu_per_call(batches):
+    """The CPU seconds the server spent per call of ``batches``."""
+    calls = sum(batch.calls for batch in batches)
+    return sum(batch.cpu for batch in batches) / calls if calls else 0.0
+
+
 def report(results, keys):
     """Print the table; return the number of failed calls."""
     stock = keys[0].name
     header = (
         f"{'case':<26} {'key':<9} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'ratio':>6} {'range':>11} {'errors':>6}"
+        f"{'p95 ms':>7} {'ratio':>6} {'range':>11} {'cpu ms':>7} {'cpu':>5} "
+        f"{'errors':>6}"
     )
     print("\n" + header + "\n" + "-" * len(header))
     worst = None
@@ -701,6 +745,7 @@ def report(results, keys):
     for (operation, clients), by_key in results.items():
         case = f"{operation} x{clients}"
         stock_rates = [b.calls / b.wall for b in by_key[stock]]
+        stock_cpu = cpu_per_call(by_key[stock])
         for key in keys:
             batches = by_key[key.name]
             if not batches:
@@ -716,12 +761,14 @@ def report(results, keys):
             ]
             ratio = statistics.median(ratios)
             spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+            cpu = cpu_per_call(batches)
             print(
                 f"{case if key.name == stock else '':<26} {key.name:<9} "
                 f"{len(latencies):>6} {rate:>8.1f} "
                 f"{percentile(latencies, 0.5) * 1000:>7.1f} "
                 f"{percentile(latencies, 0.95) * 1000:>7.1f} "
-                f"{ratio:>6.2f} {spread:>11} {len(errors):>6}"
+                f"{ratio:>6.2f} {spread:>11} {cpu * 1000:>7.2f} "
+                f"{stock_cpu / cpu if cpu else 0:>5.2f} {len(errors):>6}"
             )
             if key.name != stock and (worst is None or ratio < worst[0]):
                 worst = (ratio, f"{case}, {key.name} key")
@@ -760,7 +807,7 @@ def profile(server, key, args, workdir):
     profile_args = argparse.Namespace(**vars(args))
     profile_args.batch_timeout = args.profile - 1
     operation = next(op for op in OPERATIONS if op.name == args.profile_operation)
-    batch = run_batch(server.url, operation, key, 1, calls, profile_args)
+    batch = run_batch(server, operation, key, 1, calls, profile_args)
     for recorder, _output in recorders:
         _stdout, stderr = recorder.communicate(timeout=args.profile + 60)
         if recorder.returncode:
@@ -904,7 +951,7 @@ def main(argv=None):
         ]
         server = Server(args, workdir)
         server.wait_until_up()
-        results = measure(server.url, keys, args)
+        results = measure(server, keys, args)
         failed = report(results, keys)
         if args.profile > 0:
             key = next(key for key in keys if key.name == args.profile_key)
