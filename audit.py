@@ -13,7 +13,6 @@ import contextvars
 import dataclasses
 import hashlib
 import logging
-import os
 import re
 import threading
 import time
@@ -21,7 +20,6 @@ import uuid
 from xml.parsers.expat import ExpatError
 
 import psycopg2
-import psycopg2.extras
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
 from odoo.exceptions import (
@@ -33,8 +31,10 @@ from odoo.exceptions import (
 )
 from odoo.modules import module as odoo_module
 from odoo.modules.registry import Registry
-from odoo.sql_db import Cursor, connection_info_for
+from odoo.sql_db import Cursor
 from odoo.tools import SQL
+
+from . import own_connection
 
 _logger = logging.getLogger(__name__)
 
@@ -272,14 +272,13 @@ def finish(dbname, status, user_id=None, exception=None):
     message = call.refusal or (
         error_message(exception) if exception is not None else None
     )
-    registry = Registry(dbname)
-    row = registry["mcp.audit.request"]._row_query(call, status, message)
+    row = Registry(dbname)["mcp.audit.request"]._row_query(call, status, message)
     try:
         # (a test's rows belong in the test's transaction, hence its cursor)
-        if odoo_module.current_test or not _writer_for(dbname).send(
-            row, call.request_uid
-        ):
+        if odoo_module.current_test:
             _write_with_pool(dbname, row)
+        else:
+            _send(dbname, row, call.request_uid)
     except Exception:
         # The audit must never turn a served call into a failed one.
         _logger.exception("Could not write the audit row of %s", call.request_uid)
@@ -289,96 +288,15 @@ def finish(dbname, status, user_id=None, exception=None):
 
 def collect(dbname):
     """Confirm the row this process sent last to ``dbname``, if any."""
-    writer = _writers.get(dbname)
-    if writer is not None:
-        writer.collect()
+    own_connection.collect(dbname)
 
 
-def _write_with_pool(dbname, row):
-    """Write ``row`` with a cursor from Odoo's pool."""
-    with Registry(dbname).cursor() as cr:
-        # (test cursors share the test's transaction: they keep its pace)
-        if isinstance(cr, Cursor):
-            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-            row = _unhurried(row)
-        try:
-            cr.execute(row)
-        except psycopg2.errors.ForeignKeyViolation:
-            # A user, key or role deleted while the row was written: written
-            # again, the row no longer refers to it (and keeps its snapshots).
-            cr.rollback()
-            cr.execute(row)
+def _send(dbname, row, request_uid):
+    """Send ``row`` on this process's own connection, or write it with a
+    cursor of the pool if that connection is busy or lost."""
 
-
-def _unhurried(statement):
-    """``statement``, committed without waiting for the disk. Every call pays
-    for this commit: not waiting halves it. A crash of the database server may
-    lose the last rows written (never a part of one), not the call's own
-    data."""
-    return SQL("SET LOCAL synchronous_commit TO OFF; %s", statement)
-
-
-class _RowWriter:
-    """This process's own connection to one database, on which it sends the
-    audit rows without waiting for them.
-
-    A row is one statement in autocommit: the database commits it on its
-    own. The row of a call is sent before its response and confirmed once the
-    response is gone (or before the next row is sent): no client waits for
-    it, where a cursor from Odoo's pool would make every call wait for four
-    round trips to the database (reset, begin, statement, commit). One
-    thread sends at a time: another thread finding the connection busy
-    writes through the pool instead.
-    """
-
-    def __init__(self, dbname):
-        self.dbname = dbname
-        self.lock = threading.Lock()
-        self.connection = None
-        self.cursor = None
-        # the row sent and not yet confirmed, and the request id of its call
-        self.in_flight = None
-
-    def send(self, row, request_uid):
-        """Send ``row``, of the call ``request_uid``; return False if this
-        writer could not, being busy or having lost its connection."""
-        if not self.lock.acquire(blocking=False):
-            return False
-        try:
-            self._collect()
-            if self.connection is None:
-                self._connect()
-            statement = _unhurried(row)
-            self.cursor.execute(statement.code, statement.params)
-            self.in_flight = row, request_uid
-            return True
-        except psycopg2.Error as error:
-            self._lost(error)
-            return False
-        finally:
-            self.lock.release()
-
-    def collect(self):
-        """Confirm the row in flight, if any."""
-        with self.lock:
-            self._collect()
-
-    def _collect(self):
-        if self.in_flight is None:
-            return
-        row, request_uid = self.in_flight
-        self.in_flight = None
-        try:
-            psycopg2.extras.wait_select(self.connection)
-        except psycopg2.Error as error:
-            self._write_again(row, request_uid, error)
-
-    def _write_again(self, row, request_uid, error):
-        """Write through the pool ``row``, which ``error`` refused or may have
-        lost with the connection."""
-        if self.connection.closed:
-            self._lost(error)
-        elif not isinstance(error, psycopg2.errors.ForeignKeyViolation):
+    def write_again(error, lost):
+        if not (lost or isinstance(error, psycopg2.errors.ForeignKeyViolation)):
             _logger.error(
                 "Could not write the audit row of %s: %s",
                 request_uid,
@@ -387,47 +305,27 @@ class _RowWriter:
             return
         # the row may well be written already: a second one is not
         try:
-            _write_with_pool(self.dbname, row)
+            _write_with_pool(dbname, row)
         except Exception:
             _logger.exception("Could not write the audit row of %s", request_uid)
 
-    def _connect(self):
-        _dsn, connection_info = connection_info_for(self.dbname)
-        self.connection = psycopg2.connect(**connection_info, async_=True)
-        psycopg2.extras.wait_select(self.connection)
-        self.cursor = self.connection.cursor()
-
-    def _lost(self, error):
-        # e.g. the server restarted, or the database was dropped
-        _logger.info(
-            "Audit connection to %s lost: %s", self.dbname, error_message(error)
-        )
-        self.close()
-
-    def close(self):
-        if self.connection is not None and not self.connection.closed:
-            self.connection.close()
-        self.connection = self.cursor = None
+    try:
+        own_connection.for_database(dbname).send(row, write_again)
+    except own_connection.Unavailable:
+        _write_with_pool(dbname, row)
 
 
-_writers = {}
-_writers_lock = threading.Lock()
-# writers of a parent process: never used nor closed by its children, whose
-# copies of their connections are the parent's
-_inherited_writers = []
-
-
-def _writer_for(dbname):
-    writer = _writers.get(dbname)
-    if writer is None:
-        with _writers_lock:
-            writer = _writers.setdefault(dbname, _RowWriter(dbname))
-    return writer
-
-
-def _forget_parent_writers():
-    _inherited_writers.extend(_writers.values())
-    _writers.clear()
-
-
-os.register_at_fork(after_in_child=_forget_parent_writers)
+def _write_with_pool(dbname, row):
+    """Write ``row`` with a cursor from Odoo's pool."""
+    with Registry(dbname).cursor() as cr:
+        # (test cursors share the test's transaction: they keep its pace)
+        if isinstance(cr, Cursor):
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            row = SQL("%s%s", SQL(own_connection.UNHURRIED), row)
+        try:
+            cr.execute(row)
+        except psycopg2.errors.ForeignKeyViolation:
+            # A user, key or role deleted while the row was written: written
+            # again, the row no longer refers to it (and keeps its snapshots).
+            cr.rollback()
+            cr.execute(row)

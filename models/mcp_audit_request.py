@@ -126,7 +126,8 @@ class McpAuditRequest(models.Model):
         """Return the query inserting the row of ``call``, which ended with
         ``status``.
 
-        One statement, sent at once: each call pays for it. A client may put
+        One statement, prepared once per process: each call pays for it.
+        A client may put
         its key where no key belongs (a path, an id, a domain): what looks
         like one is never stored. Written twice, the row is kept once. A class
         method: the row is written once the request's cursor is closed, with
@@ -141,15 +142,16 @@ class McpAuditRequest(models.Model):
                 remote_address, user_agent, session_hash, error_message,
                 error_count
             )
-            SELECT %(uid)s, now() at time zone 'utc', %(kind)s, %(verb)s,
-                   %(path)s, %(model)s, %(method)s, %(status)s,
-                   %(status_class)s, %(duration)s, user_row.id, key_row.id,
-                   %(key)s, %(key_name)s, %(key_accepted)s, role_row.id,
-                   %(address)s, %(agent)s, %(session)s, %(error)s, %(errors)s
-              FROM (SELECT 1) AS one
-              LEFT JOIN res_users user_row ON user_row.id = %(user)s
-              LEFT JOIN res_users_apikeys key_row ON key_row.id = %(key)s
-              LEFT JOIN res_users_role role_row ON role_row.id = %(role)s
+            VALUES (
+                %(uid)s, now() at time zone 'utc', %(kind)s, %(verb)s, %(path)s,
+                %(model)s, %(method)s, %(status)s, %(status_class)s,
+                %(duration)s,
+                (SELECT id FROM res_users WHERE id = %(user)s),
+                (SELECT id FROM res_users_apikeys WHERE id = %(key)s),
+                %(key)s, %(key_name)s, %(key_accepted)s,
+                (SELECT id FROM res_users_role WHERE id = %(role)s),
+                %(address)s, %(agent)s, %(session)s, %(error)s, %(errors)s
+            )
             ON CONFLICT (request_uid) DO NOTHING
             """,
             table=SQL.identifier(cls._table),

@@ -12,7 +12,7 @@ from odoo.tools import SQL, sql
 
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 
-from .. import audit, narrowing
+from .. import audit, narrowing, own_connection
 
 _logger = logging.getLogger(__name__)
 
@@ -140,7 +140,8 @@ class ResUsersApikeys(models.Model):
         if not key_id:
             return self._refuse(None, "unknown key")
 
-        self.env.cr.execute(
+        row = own_connection.fetchone(
+            self.env.cr,
             SQL(
                 """
                 SELECT apikey.user_id, apikey.name, apikey.scope, apikey.state,
@@ -160,9 +161,8 @@ class ResUsersApikeys(models.Model):
                  WHERE apikey.id = %s
                 """,
                 key_id,
-            )
+            ),
         )
-        row = self.env.cr.fetchone()
         if row is None:
             return self._refuse(key_id, "deleted")
         (

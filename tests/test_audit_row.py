@@ -8,8 +8,9 @@ import psycopg2
 from odoo.exceptions import AccessDenied
 from odoo.sql_db import connection_info_for
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
 
-from .. import audit
+from .. import audit, own_connection
 
 
 def json2_call(user_id, key_id, **values):
@@ -140,16 +141,17 @@ class TestDatabaseErrors(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRowWriter(TransactionCase):
-    """The connection of its own on which a server process sends the rows:
-    committed without waiting for them, confirmed later, written through the
-    pool when the connection is busy or lost."""
+class TestOwnConnection(TransactionCase):
+    """The connection of its own on which a server process reads key states
+    and sends audit rows: statements prepared once, rows committed without
+    waiting and confirmed later, the pool used instead when it is busy or
+    lost."""
 
     def setUp(self):
         super().setUp()
         dbname = self.env.cr.dbname
-        self.writer = audit._RowWriter(dbname)
-        self.addCleanup(self.writer.close)
+        self.connection = own_connection.OwnConnection(dbname)
+        self.addCleanup(self.connection.close)
         self.monitor = psycopg2.connect(**connection_info_for(dbname)[1])
         self.monitor.autocommit = True
         self.addCleanup(self.monitor.close)
@@ -160,18 +162,24 @@ class TestRowWriter(TransactionCase):
             self.request_uids,
         )
         self.owner = self.env.ref("base.user_admin")
+        self.failures = []
 
     def monitor_sql(self, query, *params):
         with self.monitor.cursor() as cursor:
             cursor.execute(query, params)
             return cursor.fetchall() if cursor.description else None
 
-    def send_row(self, **values):
-        # no key: the writer's connection would not see one this test made
-        call = json2_call(self.owner.id, None, **values)
+    def new_row(self):
+        # no key: the connection would not see one this test made
+        call = json2_call(self.owner.id, None)
         self.request_uids.append(call.request_uid)
-        row = self.registry["mcp.audit.request"]._row_query(call, 200, None)
-        return self.writer.send(row, call.request_uid)
+        return self.registry["mcp.audit.request"]._row_query(call, 200, None)
+
+    def send_row(self, row=None):
+        self.connection.send(
+            row or self.new_row(),
+            lambda error, lost: self.failures.append((type(error), lost)),
+        )
 
     def committed_rows(self):
         rows = self.monitor_sql(
@@ -180,81 +188,107 @@ class TestRowWriter(TransactionCase):
         )
         return {request_uid for (request_uid,) in rows}
 
-    def test_a_row_is_committed_without_the_pool(self):
-        self.assertTrue(self.send_row())
-        self.writer.collect()
-        self.assertEqual(self.committed_rows(), set(self.request_uids))
-
-    def test_a_row_is_confirmed_before_the_next_is_sent(self):
-        self.assertTrue(self.send_row())
-        self.assertTrue(self.send_row())
-        self.assertEqual(self.writer.in_flight[1], self.request_uids[1])
-        self.writer.collect()
-        self.assertIsNone(self.writer.in_flight)
-        self.assertEqual(self.committed_rows(), set(self.request_uids))
-
-    def test_a_lost_connection_is_replaced(self):
-        self.assertTrue(self.send_row())
-        self.writer.collect()
-        backend = self.writer.connection.get_backend_pid()
-        self.terminate(backend)
-        with self.enter_registry_test_mode():
-            # lost on sending, or on confirming: the pool writes the row
-            if self.send_row():
-                self.writer.collect()
-        self.assertTrue(self.send_row())
-        self.writer.collect()
-        self.assertNotEqual(self.writer.connection.get_backend_pid(), backend)
-        first, _handed_over, last = self.request_uids
-        self.assertEqual(self.committed_rows(), {first, last})
-
-    def test_a_row_in_flight_on_a_lost_connection_is_written_again(self):
-        self.assertTrue(self.send_row())
-        self.writer.collect()
-        # the row waits for a lock while its connection is lost
-        locker = psycopg2.connect(**connection_info_for(self.env.cr.dbname)[1])
-        self.addCleanup(locker.close)
-        with locker.cursor() as cursor:
-            cursor.execute("LOCK TABLE mcp_audit_request IN SHARE MODE")
-        self.assertTrue(self.send_row())
-        self.terminate(self.writer.connection.get_backend_pid())
-        locker.rollback()
-
-        with self.enter_registry_test_mode():
-            self.writer.collect()
-        self.assertEqual(
-            self.env["mcp.audit.request"].search_count(
-                [("request_uid", "=", self.request_uids[-1])]
-            ),
-            1,
-            "the pool wrote the row in flight",
-        )
-
-    def test_a_row_written_twice_is_kept_once(self):
-        call = json2_call(self.owner.id, None)
-        self.request_uids.append(call.request_uid)
-        row = self.registry["mcp.audit.request"]._row_query(call, 200, None)
-        for _time in range(2):
-            self.assertTrue(self.writer.send(row, call.request_uid))
-            self.writer.collect()
-        self.assertEqual(
-            self.monitor_sql(
-                "SELECT count(*) FROM mcp_audit_request WHERE request_uid = %s",
-                call.request_uid,
-            ),
-            [(1,)],
-        )
-
-    def test_a_busy_writer_hands_the_row_over(self):
-        with self.writer.lock:
-            self.assertFalse(self.send_row())
-        self.assertEqual(self.committed_rows(), set())
-
-    def terminate(self, backend):
+    def terminate_backend(self):
+        backend = self.connection.connection.get_backend_pid()
         self.monitor_sql("SELECT pg_terminate_backend(%s)", backend)
         for _wait in range(100):
             if not self.monitor_sql(
                 "SELECT 1 FROM pg_stat_activity WHERE pid = %s", backend
             ):
-                return
+                break
             time.sleep(0.05)
+        return backend
+
+    def test_a_row_is_committed_without_the_pool(self):
+        self.send_row()
+        self.connection.collect()
+        self.assertEqual(self.committed_rows(), set(self.request_uids))
+        self.assertEqual(self.failures, [])
+
+    def test_a_row_is_confirmed_before_the_connection_is_used_again(self):
+        self.send_row()
+        self.assertIsNotNone(self.connection.in_flight)
+        self.send_row()
+        self.connection.collect()
+        self.assertIsNone(self.connection.in_flight)
+        self.assertEqual(self.committed_rows(), set(self.request_uids))
+
+    def test_statements_are_prepared_once(self):
+        state = SQL(
+            "SELECT state FROM res_users_apikeys WHERE user_id = %s LIMIT 1",
+            self.owner.id,
+        )
+        for _call in range(3):
+            self.connection.fetchone(state)
+            self.send_row()
+        count = SQL("SELECT count(*) FROM pg_prepared_statements")
+        self.assertEqual(self.connection.fetchone(count), (3,))
+
+    def test_the_state_read_is_the_committed_one(self):
+        state = SQL("SELECT value FROM ir_config_parameter WHERE key = %s", "x.y")
+        self.env["ir.config_parameter"].set_param("x.y", "uncommitted")
+        self.assertIsNone(self.connection.fetchone(state))
+        self.assertEqual(own_connection.fetchone(self.env.cr, state), ("uncommitted",))
+
+    def test_a_lost_connection_is_replaced(self):
+        self.send_row()
+        self.connection.collect()
+        backend = self.terminate_backend()
+        try:
+            # lost on sending, or on confirming
+            self.send_row()
+            self.connection.collect()
+        except own_connection.Unavailable:
+            self.failures.append("unavailable")
+        self.assertIn(
+            self.failures, [["unavailable"], [(psycopg2.OperationalError, True)]]
+        )
+        self.send_row()
+        self.connection.collect()
+        self.assertNotEqual(self.connection.connection.get_backend_pid(), backend)
+        first, _lost, last = self.request_uids
+        self.assertEqual(self.committed_rows(), {first, last})
+
+    def test_a_busy_connection_is_unavailable(self):
+        with self.connection.lock, self.assertRaises(own_connection.Unavailable):
+            self.send_row()
+        self.assertEqual(self.committed_rows(), set())
+
+    def test_a_row_written_twice_is_kept_once(self):
+        row = self.new_row()
+        for _time in range(2):
+            self.send_row(row)
+            self.connection.collect()
+        self.assertEqual(
+            self.monitor_sql(
+                "SELECT count(*) FROM mcp_audit_request WHERE request_uid = %s",
+                self.request_uids[0],
+            ),
+            [(1,)],
+        )
+
+    def test_a_row_lost_in_flight_is_written_through_the_pool(self):
+        dbname = self.env.cr.dbname
+        connection = own_connection.for_database(dbname)
+        self.addCleanup(connection.close)
+        self.connection = connection
+        audit._send(dbname, self.new_row(), self.request_uids[-1])
+        connection.collect()
+        # the next row waits for a lock while its connection is lost
+        locker = psycopg2.connect(**connection_info_for(dbname)[1])
+        self.addCleanup(locker.close)
+        with locker.cursor() as cursor:
+            cursor.execute("LOCK TABLE mcp_audit_request IN SHARE MODE")
+        audit._send(dbname, self.new_row(), self.request_uids[-1])
+        self.terminate_backend()
+        locker.rollback()
+
+        with self.enter_registry_test_mode():
+            connection.collect()
+        self.assertEqual(
+            self.env["mcp.audit.request"].search_count(
+                [("request_uid", "=", self.request_uids[-1])]
+            ),
+            1,
+            "the pool wrote the row lost in flight",
+        )

@@ -1,0 +1,185 @@
+# Copyright 2026 Pan MCP Pro
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The addon's own connection to each database, one per server process.
+
+Every API call reads its key's state and writes its audit row. Through a
+cursor of Odoo's pool, each of these statements would be planned anew (the
+pool resets connections between requests) and the row would wait for four
+round trips (reset, begin, statement, commit). On a connection of its own the
+addon prepares them once, and sends the row without waiting: the database
+commits it on its own (autocommit), and the process confirms it once the
+response is gone, or before it uses the connection again.
+
+One thread uses the connection at a time: a thread finding it busy, or lost,
+is told so (`Unavailable`) and uses a cursor of the pool instead.
+"""
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import threading
+
+import psycopg2
+import psycopg2.errorcodes
+import psycopg2.extras
+
+from odoo.modules import module as odoo_module
+from odoo.sql_db import connection_info_for
+
+_logger = logging.getLogger(__name__)
+
+PLACEHOLDER = re.compile(r"%[s%]")
+UNHURRIED = "SET LOCAL synchronous_commit TO OFF; "
+
+
+class Unavailable(Exception):
+    """The connection is busy, or lost: use a cursor of the pool."""
+
+
+class OwnConnection:
+    """This process's own connection to the database ``dbname``."""
+
+    def __init__(self, dbname):
+        self.dbname = dbname
+        self.lock = threading.Lock()
+        self.connection = None
+        self.cursor = None
+        self.prepared = set()
+        # the statement sent and not yet confirmed, and what to do if it failed
+        self.in_flight = None
+
+    def fetchone(self, statement):
+        """Run the query ``statement`` (an `odoo.tools.SQL`); return its first
+        row."""
+        with self._using():
+            self._execute(statement)
+            psycopg2.extras.wait_select(self.connection)
+            return self.cursor.fetchone()
+
+    def send(self, statement, on_failure):
+        """Send ``statement``, to be committed without waiting for it, nor for
+        the disk; should it fail, ``on_failure`` is called with the error, and
+        whether the connection was lost with it, once the failure is known.
+
+        Not waiting for the disk halves the cost of the commit: a crash of the
+        database server may lose the last statements sent (never a part of
+        one)."""
+        with self._using():
+            self._execute(statement, prefix=UNHURRIED)
+            self.in_flight = on_failure
+
+    def collect(self):
+        """Confirm the statement in flight, if any."""
+        with self.lock:
+            self._collect()
+
+    def close(self):
+        if self.connection is not None and not self.connection.closed:
+            self.connection.close()
+        self.connection = self.cursor = None
+        self.prepared = set()
+
+    @contextlib.contextmanager
+    def _using(self):
+        if not self.lock.acquire(blocking=False):
+            raise Unavailable()
+        try:
+            yield
+        except psycopg2.Error as error:
+            if (
+                self.connection is not None
+                and not self.connection.closed
+                and error.pgcode != psycopg2.errorcodes.INVALID_SQL_STATEMENT_NAME
+            ):
+                raise
+            self._lost(error)
+            raise Unavailable() from error
+        finally:
+            self.lock.release()
+
+    def _execute(self, statement, prefix=""):
+        self._collect()
+        if self.connection is None:
+            self._connect()
+        code, params = statement.code, statement.params
+        name = "pan_mcp_" + hashlib.sha256(code.encode()).hexdigest()[:16]
+        if name not in self.prepared:
+            numbers = iter(range(1, len(params) + 1))
+            body = PLACEHOLDER.sub(
+                lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", code
+            )
+            self.cursor.execute(f"PREPARE {name} AS {body}")
+            psycopg2.extras.wait_select(self.connection)
+            self.prepared.add(name)
+        arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+        self.cursor.execute(f"{prefix}EXECUTE {name}{arguments}", params)
+
+    def _collect(self):
+        if self.in_flight is None:
+            return
+        on_failure, self.in_flight = self.in_flight, None
+        try:
+            psycopg2.extras.wait_select(self.connection)
+        except psycopg2.Error as error:
+            lost = bool(self.connection.closed)
+            if lost:
+                self._lost(error)
+            on_failure(error, lost)
+
+    def _connect(self):
+        _dsn, connection_info = connection_info_for(self.dbname)
+        self.connection = psycopg2.connect(**connection_info, async_=True)
+        psycopg2.extras.wait_select(self.connection)
+        self.cursor = self.connection.cursor()
+
+    def _lost(self, error):
+        # e.g. the server restarted, or the database was dropped
+        _logger.info(
+            "Connection to %s lost: %s", self.dbname, str(error).split("\n", 1)[0]
+        )
+        self.close()
+
+
+_connections = {}
+_connections_lock = threading.Lock()
+# the connections of a parent process: never used nor closed by its children,
+# whose copies of them are the parent's
+_inherited = []
+
+
+def for_database(dbname):
+    """Return this process's own connection to ``dbname``."""
+    connection = _connections.get(dbname)
+    if connection is None:
+        with _connections_lock:
+            connection = _connections.setdefault(dbname, OwnConnection(dbname))
+    return connection
+
+
+def fetchone(cr, statement):
+    """Return the first row of the query ``statement``, read on this
+    process's own connection to the database of ``cr``; with ``cr`` if that
+    connection is busy or lost, or while a test runs (a test's data is only
+    visible in its own transaction)."""
+    if not odoo_module.current_test:
+        with contextlib.suppress(Unavailable):
+            return for_database(cr.dbname).fetchone(statement)
+    cr.execute(statement)
+    return cr.fetchone()
+
+
+def collect(dbname):
+    """Confirm the statement this process sent last to ``dbname``, if any."""
+    connection = _connections.get(dbname)
+    if connection is not None:
+        connection.collect()
+
+
+def _forget_parent_connections():
+    _inherited.extend(_connections.values())
+    _connections.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
