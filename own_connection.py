@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import threading
+import time
 
 import psycopg2
 import psycopg2.errorcodes
@@ -31,6 +32,8 @@ from odoo.sql_db import connection_info_for
 _logger = logging.getLogger(__name__)
 
 PLACEHOLDER = re.compile(r"%[s%]")
+# as Odoo's pool does, a connection left unused this long is closed
+IDLE_TIMEOUT = 600
 UNHURRIED = "SET LOCAL synchronous_commit TO OFF; "
 
 
@@ -49,6 +52,7 @@ class OwnConnection:
         self.prepared = set()
         # the statement sent and not yet confirmed, and what to do if it failed
         self.in_flight = None
+        self.last_used = time.monotonic()
 
     def fetchone(self, statement):
         """Run the query ``statement`` (an `odoo.tools.SQL`); return its first
@@ -75,6 +79,12 @@ class OwnConnection:
         with self.lock:
             self._collect()
 
+    def collect_and_close(self):
+        """Confirm the statement in flight, then close; the caller holds the
+        lock."""
+        self._collect()
+        self.close()
+
     def close(self):
         if self.connection is not None and not self.connection.closed:
             self.connection.close()
@@ -85,6 +95,7 @@ class OwnConnection:
     def _using(self):
         if not self.lock.acquire(blocking=False):
             raise Unavailable()
+        self.last_used = time.monotonic()
         try:
             yield
         except psycopg2.Error as error:
@@ -150,11 +161,19 @@ _inherited = []
 
 
 def for_database(dbname):
-    """Return this process's own connection to ``dbname``."""
+    """Return this process's own connection to ``dbname``, closing those to
+    databases it no longer serves."""
     connection = _connections.get(dbname)
     if connection is None:
         with _connections_lock:
             connection = _connections.setdefault(dbname, OwnConnection(dbname))
+    idle_since = time.monotonic() - IDLE_TIMEOUT
+    for other in list(_connections.values()):
+        if other.last_used < idle_since and other.lock.acquire(blocking=False):
+            try:
+                other.collect_and_close()
+            finally:
+                other.lock.release()
     return connection
 
 

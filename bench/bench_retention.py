@@ -160,13 +160,13 @@ def insert_backlog(cr, args, seeded):
         INSERT INTO mcp_audit_request (
             request_uid, request_date, route_kind, http_method, path,
             model_name, method_name, status, status_class, duration_ms,
-            user_id, key_id, key_ref, key_name, role_id, remote_address,
-            user_agent, error_count
+            user_id, key_id, key_ref, key_name, key_accepted, role_id,
+            remote_address, user_agent, error_count
         )
         SELECT md5(n::text), %(oldest)s + n * %(step)s * interval '1 second',
                'json2', 'POST', '/json/2/res.partner/write', 'res.partner',
                'write', 200, '2xx', 25.0, %(uid)s, %(key)s, %(key)s,
-               %(key_name)s, %(role)s, '127.0.0.1', 'bench/1.0', 0
+               %(key_name)s, true, %(role)s, '127.0.0.1', 'bench/1.0', 0
           FROM generate_series(1, %(rows)s) AS n
         """,
         params,

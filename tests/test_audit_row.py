@@ -191,13 +191,17 @@ class TestOwnConnection(TransactionCase):
     def terminate_backend(self):
         backend = self.connection.connection.get_backend_pid()
         self.monitor_sql("SELECT pg_terminate_backend(%s)", backend)
+        self.assertTrue(self.backend_gone(backend))
+        return backend
+
+    def backend_gone(self, backend):
         for _wait in range(100):
             if not self.monitor_sql(
                 "SELECT 1 FROM pg_stat_activity WHERE pid = %s", backend
             ):
-                break
+                return True
             time.sleep(0.05)
-        return backend
+        return False
 
     def test_a_row_is_committed_without_the_pool(self):
         self.send_row()
@@ -248,6 +252,20 @@ class TestOwnConnection(TransactionCase):
         self.assertNotEqual(self.connection.connection.get_backend_pid(), backend)
         first, _lost, last = self.request_uids
         self.assertEqual(self.committed_rows(), {first, last})
+
+    def test_a_connection_left_unused_is_closed(self):
+        self.connection.fetchone(SQL("SELECT 1"))
+        backend = self.connection.connection.get_backend_pid()
+        own_connection._connections["pan_mcp_idle"] = self.connection
+        self.addCleanup(own_connection._connections.pop, "pan_mcp_idle", None)
+        self.addCleanup(own_connection.for_database(self.env.cr.dbname).close)
+
+        own_connection.for_database(self.env.cr.dbname)
+        self.assertIsNotNone(self.connection.connection, "closed while in use")
+        self.connection.last_used -= own_connection.IDLE_TIMEOUT + 1
+        own_connection.for_database(self.env.cr.dbname)
+        self.assertIsNone(self.connection.connection)
+        self.assertTrue(self.backend_gone(backend))
 
     def test_a_busy_connection_is_unavailable(self):
         with self.connection.lock, self.assertRaises(own_connection.Unavailable):
