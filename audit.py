@@ -78,6 +78,9 @@ class AuditedCall:
     role_id: int | None = None
     user_id: int | None = None
     refusal: str | None = None
+    # the database whose credentials the call was checked against, when an
+    # RPC call names another one than the database it was routed to
+    dbname: str | None = None
     touched_audited_records: bool = False
     written: bool = False
     # core stamps each request's thread with its start: a call opened by an
@@ -178,6 +181,13 @@ def note_grant(grant):
         call.refusal = None
 
 
+def note_database(dbname):
+    """Record the database the call's credentials are checked against."""
+    call = current_call()
+    if call is not None:
+        call.dbname = dbname
+
+
 def note_user(user_id):
     """Record the user a password authenticated."""
     call = current_call()
@@ -250,8 +260,11 @@ def redact(text):
 def finish(dbname, status, user_id=None, exception=None):
     """Write the row of the current call, once, if it is to be audited.
 
-    The row is committed in a transaction of its own, on the primary database
-    even when the call was served on a read-only replica; the request's
+    The row goes to the database ``dbname`` the request was routed to, or to
+    the one an RPC call named instead: where its credentials were checked,
+    and its changes made. It is committed in a transaction of its own, on the
+    primary database even when the call was served on a read-only replica;
+    the request's
     transaction must be over, or hold no lock. A server process sends it on
     a connection of its own without waiting: `collect` then confirms it,
     best once the response is sent. Returns the call's request id when a row
@@ -269,6 +282,7 @@ def finish(dbname, status, user_id=None, exception=None):
         return None
     if call.user_id is None:
         call.user_id = user_id
+    dbname = call.dbname or dbname
     message = call.refusal or (
         error_message(exception) if exception is not None else None
     )
@@ -286,24 +300,25 @@ def finish(dbname, status, user_id=None, exception=None):
     return call.request_uid
 
 
-def collect(dbname):
-    """Confirm the row this process sent last to ``dbname``, if any."""
-    own_connection.collect(dbname)
+def collect():
+    """Confirm the rows this process sent, if not yet confirmed."""
+    own_connection.collect_all()
 
 
 def _send(dbname, row, request_uid):
     """Send ``row`` on this process's own connection, or write it with a
-    cursor of the pool if that connection is busy or lost."""
+    cursor of the pool if that connection is busy or lost, or refuses the
+    row at once."""
 
     def write_again(error, lost):
+        # a client may hold the call's request id: the row is written again
+        # (a row written already is not written twice)
         if not (lost or isinstance(error, psycopg2.errors.ForeignKeyViolation)):
-            _logger.error(
-                "Could not write the audit row of %s: %s",
+            _logger.warning(
+                "Audit row of %s refused, written again: %s",
                 request_uid,
                 error_message(error),
             )
-            return
-        # the row may well be written already: a second one is not
         try:
             _write_with_pool(dbname, row)
         except Exception:
@@ -311,7 +326,7 @@ def _send(dbname, row, request_uid):
 
     try:
         own_connection.for_database(dbname).send(row, write_again)
-    except own_connection.Unavailable:
+    except (own_connection.Unavailable, psycopg2.Error):
         _write_with_pool(dbname, row)
 
 

@@ -34,6 +34,8 @@ _logger = logging.getLogger(__name__)
 PLACEHOLDER = re.compile(r"%[s%]")
 # as Odoo's pool does, a connection left unused this long is closed
 IDLE_TIMEOUT = 600
+# a process serving more databases uses the pool for the others
+MAX_DATABASES = 4
 UNHURRIED = "SET LOCAL synchronous_commit TO OFF; "
 
 
@@ -162,18 +164,28 @@ _inherited = []
 
 def for_database(dbname):
     """Return this process's own connection to ``dbname``, closing those to
-    databases it no longer serves."""
+    databases it no longer serves; raise `Unavailable` if it already has its
+    fill of connections in use."""
     connection = _connections.get(dbname)
-    if connection is None:
-        with _connections_lock:
-            connection = _connections.setdefault(dbname, OwnConnection(dbname))
     idle_since = time.monotonic() - IDLE_TIMEOUT
-    for other in list(_connections.values()):
-        if other.last_used < idle_since and other.lock.acquire(blocking=False):
+    by_use = sorted(_connections.items(), key=lambda item: item[1].last_used)
+    for name, other in by_use:
+        if other is connection:
+            continue
+        full = connection is None and len(_connections) >= MAX_DATABASES
+        if (full or other.last_used < idle_since) and other.lock.acquire(
+            blocking=False
+        ):
             try:
                 other.collect_and_close()
+                _connections.pop(name, None)
             finally:
                 other.lock.release()
+    if connection is None:
+        with _connections_lock:
+            if len(_connections) >= MAX_DATABASES:
+                raise Unavailable()
+            connection = _connections.setdefault(dbname, OwnConnection(dbname))
     return connection
 
 
@@ -189,11 +201,11 @@ def fetchone(cr, statement):
     return cr.fetchone()
 
 
-def collect(dbname):
-    """Confirm the statement this process sent last to ``dbname``, if any."""
-    connection = _connections.get(dbname)
-    if connection is not None:
-        connection.collect()
+def collect_all():
+    """Confirm the statements this process sent, if not yet confirmed."""
+    for connection in list(_connections.values()):
+        if connection.in_flight is not None:
+            connection.collect()
 
 
 def _forget_parent_connections():

@@ -8,6 +8,7 @@ from werkzeug.exceptions import Unauthorized, UnprocessableEntity
 from werkzeug.wrappers import Response
 
 from odoo import models
+from odoo.exceptions import AccessDenied
 from odoo.http import request
 
 from .. import audit, narrowing
@@ -44,6 +45,14 @@ class IrHttp(models.AbstractModel):
                 "Invalid or missing API key.",
                 www_authenticate=WWWAuthenticate("bearer"),
             ) from None
+        except AccessDenied:
+            # a valid key sent with the session of another user
+            call = audit.current_call()
+            if call is not None and call.key_id and not call.refusal:
+                request.env["res.users.apikeys"]._refuse(
+                    call.key_id, "sent with the session of another user"
+                )
+            raise
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
@@ -153,8 +162,8 @@ class IrHttp(models.AbstractModel):
         if request_uid is None:
             return
         if response is None:
-            audit.collect(request.db)
+            audit.collect()
             return
         response.headers["X-Request-Id"] = request_uid
         # the row is confirmed once the client has its answer
-        response.call_on_close(functools.partial(audit.collect, request.db))
+        response.call_on_close(audit.collect)

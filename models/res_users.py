@@ -16,6 +16,8 @@ class ResUsers(models.Model):
         # expired or deleted. Keys are therefore checked here on every call,
         # and only passwords reach the cached check.
         narrowing.deactivate(self.env)
+        # an RPC call may name another database than the one it was routed to
+        audit.note_database(self.env.cr.dbname)
         if not isinstance(passwd, str) or type(uid) is not int:
             # what no client of ours sends, and core's cache cannot even hash
             raise AccessDenied()
@@ -25,8 +27,11 @@ class ResUsers(models.Model):
             super()._check_uid_passwd(uid, passwd)
             audit.note_user(uid)
             return
-        if apikeys._check_credentials(scope="rpc", key=passwd) != uid:
+        owner_id = apikeys._check_credentials(scope="rpc", key=passwd)
+        if owner_id != uid:
             narrowing.deactivate(self.env)
+            if owner_id:
+                apikeys._refuse(key_id, f"not a key of user #{uid}")
             raise AccessDenied()
 
     def write(self, vals):

@@ -427,6 +427,34 @@ class TestAttackRoutes(RouteAttackCase):
         self.assertEqual(status, 403, body)
         self.assertEqual(body["name"], "odoo.exceptions.AccessDenied")
 
+    def test_a_key_refused_after_its_check_is_not_counted(self):
+        """Refused beside another user's session, or for another user's id:
+        the key checked out, but the call was refused all the same."""
+        self.enterContext(self.post_commit_hooks())
+        record = self.key_record(self.employee_key)
+        calls = record.call_count
+        rows = self.env["mcp.audit.request"].search([("key_ref", "=", record.id)])
+
+        _result, error = self.jsonrpc(
+            self.employee_key, "res.partner", "search_count", [], uid=self.owner.id
+        )
+        self.assertEqual(error["data"]["name"], "odoo.exceptions.AccessDenied")
+        self.authenticate(self.owner.login, "key_owner_password")
+        status, _body, _response = self.json2(
+            self.employee_key, "res.partner", "search_count", domain=[]
+        )
+        self.assertEqual(status, 403)
+
+        record.invalidate_recordset()
+        self.assertEqual(record.call_count, calls)
+        refused = (
+            self.env["mcp.audit.request"].search([("key_ref", "=", record.id)]) - rows
+        )
+        self.assertEqual(
+            sorted(refused.mapped(lambda row: (row.status, row.key_accepted))),
+            [(401, False), (403, False)],
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestAttackEscalation(RouteAttackCase):

@@ -1,5 +1,6 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
 import time
 import uuid
 
@@ -8,7 +9,7 @@ import psycopg2
 from odoo.exceptions import AccessDenied
 from odoo.sql_db import connection_info_for
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .. import audit, own_connection
 
@@ -85,6 +86,20 @@ class TestAuditRow(TransactionCase):
         self.assertEqual(request_uid, row.request_uid)
         self.assertEqual((row.key_id.id, row.key_ref), (False, key_id))
         self.assertEqual(row.key_name, "row key")
+
+    def test_the_row_goes_to_the_database_that_checked_the_key(self):
+        """/jsonrpc routed to one database may name another in its body: the
+        key is checked, and the call served, in the database named."""
+        apikeys = self.env["res.users.apikeys"].with_user(self.owner).sudo()
+        secret = apikeys._generate(None, "named database key", None)
+        call = json2_call(None, None, route_kind="jsonrpc", path="/jsonrpc")
+        audit.resume(call)
+        self.env["res.users"]._check_uid_passwd(self.owner.id, secret)
+        with self.enter_registry_test_mode():
+            request_uid = audit.finish("pan_mcp_routed_database", 200)
+        self.assertEqual(request_uid, call.request_uid)
+        row = self.env["mcp.audit.request"].search([("request_uid", "=", request_uid)])
+        self.assertEqual(row.key_id, apikeys.browse(apikeys._find_key_id(secret)))
 
     def test_the_call_is_counted(self):
         self.assertEqual(self.key.call_count, 0)
@@ -253,6 +268,53 @@ class TestOwnConnection(TransactionCase):
         first, _lost, last = self.request_uids
         self.assertEqual(self.committed_rows(), {first, last})
 
+    def test_a_row_refused_in_flight_is_written_through_the_pool(self):
+        connection = self.locked_out_connection()
+        audit._send(self.env.cr.dbname, self.new_row(), self.request_uids[-1])
+        connection.collect()  # first row: prepared and written
+        with (
+            self.table_locked(),
+            self.enter_registry_test_mode(),
+            mute_logger(audit.__name__),
+        ):
+            audit._send(self.env.cr.dbname, self.new_row(), self.request_uids[-1])
+            self.assertIsNotNone(connection.in_flight)
+            connection.collect()
+            self.assertEqual(self.rows_in_test(), 1, "the pool wrote the row")
+
+    def test_a_row_refused_at_once_is_written_through_the_pool(self):
+        connection = self.locked_out_connection()
+        with self.table_locked(), self.enter_registry_test_mode():
+            # the connection prepares its first row: the lock stops it
+            audit._send(self.env.cr.dbname, self.new_row(), self.request_uids[-1])
+            self.assertIsNone(connection.in_flight)
+            self.assertEqual(self.rows_in_test(), 1, "the pool wrote the row")
+
+    def locked_out_connection(self):
+        """Return this process's own connection, waiting 0.1 s at most for
+        the locks this test takes."""
+        connection = own_connection.for_database(self.env.cr.dbname)
+        self.addCleanup(connection.close)
+        connection.fetchone(SQL("SELECT set_config('lock_timeout', '100ms', false)"))
+        return connection
+
+    @contextlib.contextmanager
+    def table_locked(self):
+        """Lock the audit rows' table in the test's transaction, within a
+        savepoint whose rollback releases the lock (and what was written)."""
+        self.env.cr.execute("SAVEPOINT table_locked")
+        try:
+            self.env.cr.execute("LOCK TABLE mcp_audit_request IN SHARE MODE")
+            yield
+        finally:
+            self.env.cr.execute("ROLLBACK TO SAVEPOINT table_locked")
+
+    def rows_in_test(self):
+        """The rows of the last call, as the test's transaction sees them."""
+        return self.env["mcp.audit.request"].search_count(
+            [("request_uid", "=", self.request_uids[-1])]
+        )
+
     def test_a_connection_left_unused_is_closed(self):
         self.connection.fetchone(SQL("SELECT 1"))
         backend = self.connection.connection.get_backend_pid()
@@ -266,6 +328,30 @@ class TestOwnConnection(TransactionCase):
         own_connection.for_database(self.env.cr.dbname)
         self.assertIsNone(self.connection.connection)
         self.assertTrue(self.backend_gone(backend))
+
+    def test_a_process_keeps_few_connections(self):
+        """Serving many databases, a process keeps connections of its own to
+        those it served last, and uses the pool for the others."""
+        dbname = self.env.cr.dbname
+        self.patch(own_connection, "_connections", {})
+        others = [
+            own_connection.for_database(f"pan_mcp_other_{index}")
+            for index in range(own_connection.MAX_DATABASES)
+        ]
+        for other in others:
+            other.lock.acquire()
+            self.addCleanup(other.lock.release)
+        with self.assertRaises(own_connection.Unavailable):
+            own_connection.for_database(dbname)
+        self.assertEqual(own_connection.fetchone(self.env.cr, SQL("SELECT 1")), (1,))
+
+        others[0].lock.release()
+        self.addCleanup(others[0].lock.acquire)
+        connection = own_connection.for_database(dbname)
+        self.addCleanup(connection.close)
+        self.assertEqual(
+            set(own_connection._connections.values()), {connection, *others[1:]}
+        )
 
     def test_a_busy_connection_is_unavailable(self):
         with self.connection.lock, self.assertRaises(own_connection.Unavailable):
