@@ -3,7 +3,7 @@
 {
     "name": "MCP Pro Governance",
     "summary": "API keys narrowed to a user role, with an audit trail of every call",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Tools",
     "website": "https://github.com/pan-mcp-pro/pan_mcp_pro_governance",
     "author": "Pan MCP Pro, Odoo Community Association (OCA)",

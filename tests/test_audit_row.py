@@ -11,7 +11,7 @@ from odoo.sql_db import connection_info_for
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
-from .. import audit, own_connection
+from .. import audit, narrowing, own_connection
 
 
 def json2_call(user_id, key_id, **values):
@@ -94,6 +94,8 @@ class TestAuditRow(TransactionCase):
         secret = apikeys._generate(None, "named database key", None)
         call = json2_call(None, None, route_kind="jsonrpc", path="/jsonrpc")
         audit.resume(call)
+        # the grant the check activates must not outlive the test
+        self.addCleanup(narrowing.deactivate)
         self.env["res.users"]._check_uid_passwd(self.owner.id, secret)
         with self.enter_registry_test_mode():
             request_uid = audit.finish("pan_mcp_routed_database", 200)
