@@ -1,6 +1,5 @@
 # Copyright 2026 Pan MCP Pro
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import collections
 import hashlib
 import logging
 import re
@@ -91,26 +90,37 @@ class ResUsersApikeys(models.Model):
             )
 
     def _compute_usage(self):
-        """Count the calls each key authenticated: those of its audit rows,
-        and those whose rows the retention deleted."""
-        counts = collections.Counter()
-        last_uses = collections.defaultdict(list)
+        """Count the calls each key authenticated: those counted until the
+        key's usage date, and those of its audit rows since."""
+        usage_by_key = {}
         if self._name == "res.users.apikeys" and self.ids:
-            requests = self.env["mcp.audit.request"].sudo()
-            for key_id, count, last_used in requests._read_group(
-                [("key_ref", "in", self.ids), ("key_accepted", "=", True)],
-                ["key_ref"],
-                ["__count", "request_date:max"],
-            ):
-                counts[key_id] += count
-                last_uses[key_id].append(last_used)
-            usages = self.env["res.users.apikeys.usage"].sudo()
-            for usage in usages.search([("key_id", "in", self.ids)]):
-                counts[usage.key_id.id] += usage.call_count
-                last_uses[usage.key_id.id].append(usage.last_used)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT key.id,
+                           coalesce(usage.call_count, 0) + count(request.id),
+                           greatest(usage.last_used, max(request.request_date))
+                      FROM unnest(%(keys)s::int[]) AS key(id)
+                      LEFT JOIN res_users_apikeys_usage usage
+                        ON usage.key_id = key.id
+                      LEFT JOIN mcp_audit_request request
+                        ON request.key_ref = key.id
+                       AND request.key_accepted
+                       AND request.request_date
+                           >= coalesce(usage.counted_before, '-infinity')
+                     GROUP BY key.id, usage.call_count, usage.last_used
+                    """,
+                    keys=list(self.ids),
+                )
+            )
+            usage_by_key = {
+                key_id: (calls, last_used)
+                for key_id, calls, last_used in self.env.cr.fetchall()
+            }
         for key in self:
-            key.call_count = counts[key.id]
-            key.last_used = max(last_uses[key.id], default=False)
+            calls, last_used = usage_by_key.get(key.id, (0, None))
+            key.call_count = calls
+            key.last_used = last_used or False
 
     # Authentication
 

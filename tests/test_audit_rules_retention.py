@@ -312,3 +312,33 @@ class TestAuditRetention(AuditRowsMixin, TransactionCase):
         self.assertFalse(
             self.env["res.users.apikeys.usage"].search([("key_id", "=", key_id)])
         )
+
+    def test_counted_calls_are_read_once(self):
+        """The daily count takes a key's past rows out of what showing the key
+        reads; the retention then deletes them without counting them again."""
+        key = self.new_key("counted key")
+        now = fields.Datetime.now().replace(microsecond=0)
+        dates = [now - timedelta(days=days) for days in (300, 200, 2, 0)]
+        for date in dates:
+            self.insert_row(date, key_ref=key.id, key_accepted=True)
+        self.insert_row(now - timedelta(days=250), key_ref=key.id, key_accepted=False)
+        Usage = self.env["res.users.apikeys.usage"]
+
+        def usage():
+            key.invalidate_recordset()
+            return key.call_count, key.last_used
+
+        self.assertEqual(usage(), (4, dates[-1]))
+        Usage._count_past_calls()
+        counted = Usage.search([("key_id", "=", key.id)])
+        self.assertEqual(counted.call_count, 3, "the rows of the past hour wait")
+        self.assertEqual(usage(), (4, dates[-1]))
+        # a key that never made a call gets its date too
+        idle_key = self.new_key("idle key")
+        Usage._count_past_calls()
+        self.assertEqual(usage(), (4, dates[-1]))
+        self.assertEqual(Usage.search([("key_id", "=", idle_key.id)]).call_count, 0)
+
+        self.assertEqual(self.Request._gc_expired_requests(), (3, 0))
+        self.assertEqual(usage(), (4, dates[-1]))
+        self.assertEqual(counted.call_count, 3)
