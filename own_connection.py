@@ -55,6 +55,9 @@ class OwnConnection:
         # the statement sent and not yet confirmed, and what to do if it failed
         self.in_flight = None
         self.last_used = time.monotonic()
+        # closed for good, to make room: a thread still holding it must not
+        # open it again, out of the process's count
+        self.retired = False
 
     def fetchone(self, statement):
         """Run the query ``statement`` (an `odoo.tools.SQL`); return its first
@@ -96,6 +99,9 @@ class OwnConnection:
     @contextlib.contextmanager
     def _using(self):
         if not self.lock.acquire(blocking=False):
+            raise Unavailable()
+        if self.retired:
+            self.lock.release()
             raise Unavailable()
         self.last_used = time.monotonic()
         try:
@@ -178,6 +184,7 @@ def for_database(dbname):
         ):
             try:
                 other.collect_and_close()
+                other.retired = True
                 _connections.pop(name, None)
             finally:
                 other.lock.release()

@@ -34,6 +34,19 @@ class ResUsers(models.Model):
                 apikeys._refuse(key_id, f"not a key of user #{uid}")
             raise AccessDenied()
 
+    def _check_credentials(self, credential, env):
+        try:
+            return super()._check_credentials(credential, env)
+        except AccessDenied:
+            # e.g. a login with another user's key: the key checked out, but
+            # the call is refused all the same
+            call = audit.current_call()
+            if call is not None and call.key_id and not call.refusal:
+                self.env["res.users.apikeys"]._refuse(
+                    call.key_id, f"not a key of user #{self.env.uid}"
+                )
+            raise
+
     def write(self, vals):
         if self.env.user in self:
             self._check_key_may_change_account()

@@ -127,6 +127,8 @@ class ResUsersApikeys(models.Model):
     def _check_credentials(self, *, scope, key):
         if self._name != "res.users.apikeys":
             return super()._check_credentials(scope=scope, key=key)
+        # an RPC call may name another database than the one it was routed to
+        audit.note_database(self.env.cr.dbname)
         if audit.current_call() is None:
             # Served without the database's routes (a server hosting several
             # databases, with no dbfilter nor X-Odoo-Database header), the

@@ -88,20 +88,55 @@ class TestAuditRow(TransactionCase):
         self.assertEqual(row.key_name, "row key")
 
     def test_the_row_goes_to_the_database_that_checked_the_key(self):
-        """/jsonrpc routed to one database may name another in its body: the
-        key is checked, and the call served, in the database named."""
+        """/jsonrpc and /xmlrpc routed to one database may name another in
+        their body: the key is checked, and the call served, in the database
+        named, for object calls as for logins."""
         apikeys = self.env["res.users.apikeys"].with_user(self.owner).sudo()
         secret = apikeys._generate(None, "named database key", None)
-        call = json2_call(None, None, route_kind="jsonrpc", path="/jsonrpc")
-        audit.resume(call)
-        # the grant the check activates must not outlive the test
+        key = apikeys.browse(apikeys._find_key_id(secret))
+        # the grant the checks activate must not outlive the test
         self.addCleanup(narrowing.deactivate)
-        self.env["res.users"]._check_uid_passwd(self.owner.id, secret)
+        credential = {"login": self.owner.login, "password": secret, "type": "password"}
+        checks = {
+            "object": lambda: self.env["res.users"]._check_uid_passwd(
+                self.owner.id, secret
+            ),
+            "login": lambda: self.env["res.users"].authenticate(
+                credential, {"interactive": False}
+            ),
+        }
+        for service, check in checks.items():
+            with self.subTest(service=service):
+                call = json2_call(None, None, route_kind="jsonrpc", path="/jsonrpc")
+                audit.resume(call)
+                check()
+                with self.enter_registry_test_mode():
+                    request_uid = audit.finish("pan_mcp_routed_database", 200)
+                self.assertEqual(request_uid, call.request_uid)
+                row = self.env["mcp.audit.request"].search(
+                    [("request_uid", "=", request_uid)]
+                )
+                self.assertEqual((row.key_id, row.key_accepted), (key, True))
+
+    def test_a_login_with_another_users_key_is_refused_and_not_counted(self):
+        other = self.env["res.users"].create(
+            {"name": "Other", "login": "pan_mcp_other_login"}
+        )
+        apikeys = self.env["res.users.apikeys"].with_user(self.owner).sudo()
+        secret = apikeys._generate(None, "owner key", None)
+        key = apikeys.browse(apikeys._find_key_id(secret))
+        self.addCleanup(narrowing.deactivate)
+        call = json2_call(None, None, route_kind="xmlrpc", path="/xmlrpc/2/common")
+        audit.resume(call)
+        credential = {"login": other.login, "password": secret, "type": "password"}
+        with self.assertRaises(AccessDenied), mute_logger("odoo.addons"):
+            self.env["res.users"].authenticate(credential, {"interactive": False})
         with self.enter_registry_test_mode():
-            request_uid = audit.finish("pan_mcp_routed_database", 200)
-        self.assertEqual(request_uid, call.request_uid)
+            request_uid = audit.finish(self.env.cr.dbname, 200)
         row = self.env["mcp.audit.request"].search([("request_uid", "=", request_uid)])
-        self.assertEqual(row.key_id, apikeys.browse(apikeys._find_key_id(secret)))
+        self.assertEqual((row.key_id, row.key_accepted), (key, False))
+        self.assertEqual(row.error_message, f"not a key of user #{other.id}")
+        self.assertEqual(key.call_count, 0)
 
     def test_the_call_is_counted(self):
         self.assertEqual(self.key.call_count, 0)
@@ -354,6 +389,19 @@ class TestOwnConnection(TransactionCase):
         self.assertEqual(
             set(own_connection._connections.values()), {connection, *others[1:]}
         )
+
+    def test_a_connection_closed_to_make_room_stays_closed(self):
+        """A thread may still hold a connection another thread closed to make
+        room for a new database: it must not open it again."""
+        self.patch(own_connection, "_connections", {})
+        held = own_connection.for_database(self.env.cr.dbname)
+        self.addCleanup(held.close)
+        for index in range(own_connection.MAX_DATABASES):
+            own_connection.for_database(f"pan_mcp_other_{index}")
+        self.assertNotIn(held, own_connection._connections.values())
+        with self.assertRaises(own_connection.Unavailable):
+            held.fetchone(SQL("SELECT 1"))
+        self.assertIsNone(held.connection)
 
     def test_a_busy_connection_is_unavailable(self):
         with self.connection.lock, self.assertRaises(own_connection.Unavailable):

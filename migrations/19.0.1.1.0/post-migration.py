@@ -8,15 +8,12 @@ key authenticated, and take them out of the counts kept until now."""
 def migrate(cr, version):
     if not version:
         return
-    # A refused key's row carries the reason of the refusal; a call the key
-    # authenticated and that was then denied carries "Access Denied".
+    # Until now, only a key that authenticated the call named itself in the
+    # row (key_name): those calls, and only those, were counted.
     cr.execute(
         """
         UPDATE mcp_audit_request
-           SET key_accepted = key_ref IS NOT NULL
-                              AND NOT (status = 401
-                                       AND error_message IS DISTINCT FROM
-                                           'Access Denied')
+           SET key_accepted = key_ref IS NOT NULL AND key_name IS NOT NULL
         """
     )
     cr.execute(
