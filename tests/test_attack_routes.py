@@ -428,17 +428,32 @@ class TestAttackRoutes(RouteAttackCase):
         self.assertEqual(body["name"], "odoo.exceptions.AccessDenied")
 
     def test_a_key_refused_after_its_check_is_not_counted(self):
-        """Refused beside another user's session, or for another user's id:
-        the key checked out, but the call was refused all the same."""
+        """The key checks out, but the call is refused all the same: beside
+        another user's session (/json/2), for another user's id (/jsonrpc,
+        /xmlrpc/2 object calls) or login (their login calls)."""
         self.enterContext(self.post_commit_hooks())
         record = self.key_record(self.employee_key)
         calls = record.call_count
         rows = self.env["mcp.audit.request"].search([("key_ref", "=", record.id)])
+        db = self.env.cr.dbname
 
-        _result, error = self.jsonrpc(
-            self.employee_key, "res.partner", "search_count", [], uid=self.owner.id
+        for route in ("jsonrpc", "xmlrpc"):
+            outcome = self.call(
+                route, self.employee_key, "res.partner", "search_count", domain=[]
+            )
+            self.assertOutcome(outcome, DENIED)
+        login = self.json_rpc(
+            "common",
+            "login",
+            db,
+            self.owner.login,
+            self.employee_key,
+            headers={"X-Odoo-Database": db},
         )
-        self.assertEqual(error["data"]["name"], "odoo.exceptions.AccessDenied")
+        self.assertIs(login["result"], False)
+        self.assertIs(
+            self.xmlrpc_common.login(db, self.owner.login, self.employee_key), False
+        )
         self.authenticate(self.owner.login, "key_owner_password")
         status, _body, _response = self.json2(
             self.employee_key, "res.partner", "search_count", domain=[]
@@ -450,9 +465,11 @@ class TestAttackRoutes(RouteAttackCase):
         refused = (
             self.env["mcp.audit.request"].search([("key_ref", "=", record.id)]) - rows
         )
+        self.assertEqual(len(refused), 5)
+        self.assertFalse(any(refused.mapped("key_accepted")))
         self.assertEqual(
-            sorted(refused.mapped(lambda row: (row.status, row.key_accepted))),
-            [(401, False), (403, False)],
+            sorted(refused.mapped("route_kind")),
+            ["json2", "jsonrpc", "jsonrpc", "xmlrpc", "xmlrpc"],
         )
 
 
