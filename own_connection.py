@@ -51,7 +51,8 @@ class OwnConnection:
         self.lock = threading.Lock()
         self.connection = None
         self.cursor = None
-        self.prepared = set()
+        # the name of each statement prepared, by its code
+        self.prepared = {}
         # the statement sent and not yet confirmed, and what to do if it failed
         self.in_flight = None
         self.last_used = time.monotonic()
@@ -94,7 +95,7 @@ class OwnConnection:
         if self.connection is not None and not self.connection.closed:
             self.connection.close()
         self.connection = self.cursor = None
-        self.prepared = set()
+        self.prepared = {}
 
     @contextlib.contextmanager
     def _using(self):
@@ -123,15 +124,16 @@ class OwnConnection:
         if self.connection is None:
             self._connect()
         code, params = statement.code, statement.params
-        name = "pan_mcp_" + hashlib.sha256(code.encode()).hexdigest()[:16]
-        if name not in self.prepared:
+        name = self.prepared.get(code)
+        if name is None:
+            name = "pan_mcp_" + hashlib.sha256(code.encode()).hexdigest()[:16]
             numbers = iter(range(1, len(params) + 1))
             body = PLACEHOLDER.sub(
                 lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", code
             )
             self.cursor.execute(f"PREPARE {name} AS {body}")
             psycopg2.extras.wait_select(self.connection)
-            self.prepared.add(name)
+            self.prepared[code] = name
         arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
         self.cursor.execute(f"{prefix}EXECUTE {name}{arguments}", params)
 

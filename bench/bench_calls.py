@@ -426,26 +426,9 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"Odoo did not start in {timeout}s, see {self.log_path}")
 
-    def worker_pids(self):
-        """The pids of the HTTP workers (children of the prefork master)."""
-        pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            with contextlib.suppress(OSError):
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    gevent = b"gevent" in cmdline.read().split(b"\0")[:3]
-                if int(fields[1]) == self.process.pid and not gevent:
-                    pids.append(int(entry))
-        return sorted(pids)
-
-    def cpu_seconds(self):
-        """The CPU seconds used so far by each process serving the benchmark:
-        the HTTP workers, and the PostgreSQL backends of its databases."""
-        tick = os.sysconf("SC_CLK_TCK")
-        used = {}
+    def processes(self):
+        """Yield (pid, parent pid, /proc stat fields, command line) of every
+        process of the machine."""
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -454,16 +437,30 @@ class Server:
                     fields = stat.read().rsplit(")", 1)[1].split()
                 with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
                     command = cmdline.read()
-                worker = (
-                    int(fields[1]) == self.process.pid
-                    and b"gevent" not in command.split(b"\0")[:3]
-                )
-                backend = command.startswith(b"postgres: ") and (
-                    f" {self.prefix}".encode() in command
-                )
-                if worker or backend:
-                    used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-        return used
+                yield int(entry), int(fields[1]), fields, command
+
+    def is_worker(self, parent, command):
+        return parent == self.process.pid and b"gevent" not in command.split(b"\0")[:3]
+
+    def worker_pids(self):
+        """The pids of the HTTP workers (children of the prefork master)."""
+        return sorted(
+            pid
+            for pid, parent, _fields, command in self.processes()
+            if self.is_worker(parent, command)
+        )
+
+    def cpu_seconds(self):
+        """The CPU seconds used so far by each process serving the benchmark:
+        the HTTP workers, and the PostgreSQL backends of its databases."""
+        tick = os.sysconf("SC_CLK_TCK")
+        backend_of = f" {self.prefix}".encode()
+        return {
+            pid: (int(fields[11]) + int(fields[12])) / tick
+            for pid, parent, fields, command in self.processes()
+            if self.is_worker(parent, command)
+            or (command.startswith(b"postgres: ") and backend_of in command)
+        }
 
     def error_lines(self):
         with open(self.log_path, errors="replace") as log:

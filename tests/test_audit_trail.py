@@ -87,19 +87,25 @@ class TestAuditTrail(AuditCase):
         self.assertEqual(self.partner.name, name)
         return row
 
+    def write_partner_name(self, route, name):
+        """Rename the partner on ``route`` with the editor's key; return the
+        call's row."""
+        row, reply = self.audited(
+            route,
+            self.editor_key,
+            "res.partner",
+            "write",
+            [self.partner.id],
+            vals={"name": name},
+        )
+        self.assertIsNone(reply.error, reply)
+        return row
+
     def test_successful_write_records_the_call_and_its_change(self):
         for route in ROUTES:
             with self.subTest(route=route):
                 self.partner.name = f"Before {route}"
-                row, reply = self.audited(
-                    route,
-                    self.editor_key,
-                    "res.partner",
-                    "write",
-                    [self.partner.id],
-                    vals={"name": f"After {route}"},
-                )
-                self.assertIsNone(reply.error, reply)
+                row = self.write_partner_name(route, f"After {route}")
                 self.assertRow(
                     row,
                     route_kind=route,
@@ -162,15 +168,7 @@ class TestAuditTrail(AuditCase):
         sessions = Session.search([])
         for route in ROUTES:
             with self.subTest(route=route):
-                row, reply = self.audited(
-                    route,
-                    self.editor_key,
-                    "res.partner",
-                    "write",
-                    [self.partner.id],
-                    vals={"name": f"Sessionless {route}"},
-                )
-                self.assertIsNone(reply.error, reply)
+                row = self.write_partner_name(route, f"Sessionless {route}")
                 self.assertTrue(row.auditlog_log_ids)
                 self.assertFalse(row.auditlog_log_ids.http_session_id)
         self.assertEqual(Session.search([]), sessions)
