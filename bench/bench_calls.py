@@ -35,7 +35,8 @@ What it measures
     stock key: the median over the rounds of the ratio measured in each round,
     with its range. Then the CPU time the server spent per call (its HTTP
     workers and the PostgreSQL backends of the benchmark's databases, read
-    from /proc around each batch), and the stock key's CPU per call divided by
+    from /proc around each batch), the part of it spent by the backends, and
+    the stock key's CPU per call divided by
     the key's: unlike throughput, it hardly moves with what else the machine
     runs. Failed calls (non-2xx, JSON-RPC errors, unexpected results, client
     errors) are counted and must be 0.
@@ -451,16 +452,17 @@ class Server:
         )
 
     def cpu_seconds(self):
-        """The CPU seconds used so far by each process serving the benchmark:
-        the HTTP workers, and the PostgreSQL backends of its databases."""
+        """The CPU seconds used so far by each process serving the benchmark
+        (the HTTP workers, and the PostgreSQL backends of its databases), and
+        whether it is a backend."""
         tick = os.sysconf("SC_CLK_TCK")
         backend_of = f" {self.prefix}".encode()
-        return {
-            pid: (int(fields[11]) + int(fields[12])) / tick
-            for pid, parent, fields, command in self.processes()
-            if self.is_worker(parent, command)
-            or (command.startswith(b"postgres: ") and backend_of in command)
-        }
+        used = {}
+        for pid, parent, fields, command in self.processes():
+            backend = command.startswith(b"postgres: ") and backend_of in command
+            if backend or self.is_worker(parent, command):
+                used[pid] = ((int(fields[11]) + int(fields[12])) / tick, backend)
+        return used
 
     def error_lines(self):
         with open(self.log_path, errors="replace") as log:
@@ -623,8 +625,9 @@ class Batch:
         self.errors = []
         self.calls = 0
         self.wall = 0.0
-        # CPU seconds of the server's workers and database backends
+        # CPU seconds of the server's workers, and of their database backends
         self.cpu = 0.0
+        self.database_cpu = 0.0
 
 
 def run_batch(server, operation, key, clients, calls_per_client, args):
@@ -667,8 +670,13 @@ def run_batch(server, operation, key, clients, calls_per_client, args):
         for future in [pool.submit(client, writer) for writer in range(clients)]:
             future.result()
     cpu_after = server.cpu_seconds()
-    batch.cpu = sum(
-        max(0.0, used - cpu_before.get(pid, 0.0)) for pid, used in cpu_after.items()
+    used = {
+        pid: max(0.0, seconds - cpu_before.get(pid, (0.0, False))[0])
+        for pid, (seconds, _backend) in cpu_after.items()
+    }
+    batch.cpu = sum(used.values())
+    batch.database_cpu = sum(
+        seconds for pid, seconds in used.items() if cpu_after[pid][1]
     )
     batch.calls = len(batch.latencies)
     batch.wall = max(end for _start, end in spans) - min(s for s, _end in spans)
@@ -721,10 +729,12 @@ def measure(server, keys, args):
     return results
 
 
-def cpu_per_call(batches):
-    """The CPU seconds the server spent per call of ``batches``."""
+def cpu_per_call(batches, database_only=False):
+    """The CPU seconds the server (or only its database backends) spent per
+    call of ``batches``."""
     calls = sum(batch.calls for batch in batches)
-    return sum(batch.cpu for batch in batches) / calls if calls else 0.0
+    cpu = sum(batch.database_cpu if database_only else batch.cpu for batch in batches)
+    return cpu / calls if calls else 0.0
 
 
 def report(results, keys):
@@ -732,7 +742,8 @@ def report(results, keys):
     stock = keys[0].name
     header = (
         f"{'case':<26} {'key':<9} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'ratio':>6} {'range':>11} {'cpu ms':>7} {'cpu':>5} "
+        f"{'p95 ms':>7} {'ratio':>6} {'range':>11} {'cpu ms':>7} {'db ms':>6} "
+        f"{'cpu':>5} "
         f"{'errors':>6}"
     )
     print("\n" + header + "\n" + "-" * len(header))
@@ -765,6 +776,7 @@ def report(results, keys):
                 f"{percentile(latencies, 0.5) * 1000:>7.1f} "
                 f"{percentile(latencies, 0.95) * 1000:>7.1f} "
                 f"{ratio:>6.2f} {spread:>11} {cpu * 1000:>7.2f} "
+                f"{cpu_per_call(batches, database_only=True) * 1000:>6.2f} "
                 f"{stock_cpu / cpu if cpu else 0:>5.2f} {len(errors):>6}"
             )
             if key.name != stock and (worst is None or ratio < worst[0]):
