@@ -108,7 +108,8 @@ def begin(httprequest, session_id=None):
         http_method=httprequest.method,
         path=httprequest.path[:512],
         remote_address=httprequest.remote_addr,
-        user_agent=(httprequest.user_agent.string or "")[:USER_AGENT_SIZE] or None,
+        # (the header itself: `httprequest.user_agent` would parse it)
+        user_agent=httprequest.headers.get("User-Agent", "")[:USER_AGENT_SIZE] or None,
         session_hash=session_id and session_hash(session_id),
         request_stamp=_request_stamp(),
     )
@@ -156,6 +157,8 @@ def note_rpc(service, method, params):
     if call is None:
         return
     if service == "object" and method in ("execute", "execute_kw"):
+        if not isinstance(params, (list, tuple)):
+            params = ()
         model, model_method = (list(params[3:5]) + [None, None])[:2]
         call.model_name = model if isinstance(model, str) else None
         call.method_name = model_method if isinstance(model_method, str) else None
@@ -336,7 +339,7 @@ def _write_with_pool(dbname, row):
         # (test cursors share the test's transaction: they keep its pace)
         if isinstance(cr, Cursor):
             cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-            row = SQL("%s%s", SQL(own_connection.UNHURRIED), row)
+            row = SQL("SET LOCAL synchronous_commit TO OFF; %s", row)
         try:
             cr.execute(row)
         except psycopg2.errors.ForeignKeyViolation:

@@ -91,10 +91,18 @@ def owner_rights(env):
 def _forget_group_cache(env, grant):
     # `all_group_ids` is cached per transaction for every environment, whatever
     # its context or superuser flag: when the grant changes, the cached value of
-    # the user it concerns must be recomputed.
-    if env is None or grant is None or grant.dbname != env.cr.dbname:
+    # the user it narrows must be recomputed. (A computed field stored nowhere:
+    # there is nothing to flush.)
+    if (
+        env is None
+        or grant is None
+        or grant.group_ids is None
+        or grant.dbname != env.cr.dbname
+    ):
         return
-    env["res.users"].browse(grant.user_id).invalidate_recordset(["all_group_ids"])
+    env["res.users"].browse(grant.user_id).invalidate_recordset(
+        ["all_group_ids"], flush=False
+    )
 
 
 def name_role_in_error(env, error):

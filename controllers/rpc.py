@@ -17,13 +17,9 @@ from .. import audit
 
 
 class AuditedRPC(RPC):
-    """Tell the audit which model and method RPC calls target, and audit the
-    XML-RPC faults, which never reach `ir.http._handle_error`."""
-
-    @route()
-    def jsonrpc(self, service, method, args):
-        audit.note_rpc(service, method, args)
-        return super().jsonrpc(service, method, args)
+    """Tell the audit which model and method XML-RPC calls target, and audit
+    their faults, which never reach `ir.http._handle_error`. (JSON-RPC calls
+    are noted by `ir.http._dispatch`, which sees their parameters.)"""
 
     def _xmlrpc(self, service):
         # as core does, parsing the body once

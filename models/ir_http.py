@@ -63,8 +63,14 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _dispatch(cls, endpoint):
         call = audit.current_call()
-        if call is not None and call.route_kind == "json2":
-            cls._check_json2_params(request.params)
+        if call is not None:
+            params = request.params
+            if call.route_kind == "json2":
+                cls._check_json2_params(params)
+            elif call.route_kind == "jsonrpc":
+                audit.note_rpc(
+                    params.get("service"), params.get("method"), params.get("args")
+                )
         return super()._dispatch(endpoint)
 
     @classmethod
