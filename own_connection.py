@@ -10,6 +10,11 @@ addon prepares them once, and sends the row without waiting: the database
 commits it on its own (autocommit), and the process confirms it once the
 response is gone, or before it uses the connection again.
 
+Rows are committed without waiting for the disk (`synchronous_commit` is off
+on this connection, and for the rows written through the pool): this halves
+the cost of the commit, and a crash of the database server may lose the last
+rows sent, never a part of one.
+
 One thread uses the connection at a time: a thread finding it busy, or lost,
 is told so (`Unavailable`) and uses a cursor of the pool instead.
 """
@@ -36,7 +41,7 @@ PLACEHOLDER = re.compile(r"%[s%]")
 IDLE_TIMEOUT = 600
 # a process serving more databases uses the pool for the others
 MAX_DATABASES = 4
-UNHURRIED = "SET LOCAL synchronous_commit TO OFF; "
+UNHURRIED = "SET synchronous_commit TO OFF"
 
 
 class Unavailable(Exception):
@@ -51,7 +56,7 @@ class OwnConnection:
         self.lock = threading.Lock()
         self.connection = None
         self.cursor = None
-        # the name of each statement prepared, by its code
+        # what runs each statement prepared, by its code
         self.prepared = {}
         # the statement sent and not yet confirmed, and what to do if it failed
         self.in_flight = None
@@ -69,15 +74,11 @@ class OwnConnection:
             return self.cursor.fetchone()
 
     def send(self, statement, on_failure):
-        """Send ``statement``, to be committed without waiting for it, nor for
-        the disk; should it fail, ``on_failure`` is called with the error, and
-        whether the connection was lost with it, once the failure is known.
-
-        Not waiting for the disk halves the cost of the commit: a crash of the
-        database server may lose the last statements sent (never a part of
-        one)."""
+        """Send ``statement``, to be committed without waiting for it; should
+        it fail, ``on_failure`` is called with the error, and whether the
+        connection was lost with it, once the failure is known."""
         with self._using():
-            self._execute(statement, prefix=UNHURRIED)
+            self._execute(statement)
             self.in_flight = on_failure
 
     def collect(self):
@@ -119,23 +120,27 @@ class OwnConnection:
         finally:
             self.lock.release()
 
-    def _execute(self, statement, prefix=""):
+    def _execute(self, statement):
         self._collect()
         if self.connection is None:
             self._connect()
         code, params = statement.code, statement.params
-        name = self.prepared.get(code)
-        if name is None:
-            name = "pan_mcp_" + hashlib.sha256(code.encode()).hexdigest()[:16]
-            numbers = iter(range(1, len(params) + 1))
-            body = PLACEHOLDER.sub(
-                lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", code
-            )
-            self.cursor.execute(f"PREPARE {name} AS {body}")
-            psycopg2.extras.wait_select(self.connection)
-            self.prepared[code] = name
-        arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
-        self.cursor.execute(f"{prefix}EXECUTE {name}{arguments}", params)
+        execute = self.prepared.get(code)
+        if execute is None:
+            execute = self._prepare(code, len(params))
+        self.cursor.execute(execute, params)
+
+    def _prepare(self, code, param_count):
+        name = "pan_mcp_" + hashlib.sha256(code.encode()).hexdigest()[:16]
+        numbers = iter(range(1, param_count + 1))
+        body = PLACEHOLDER.sub(
+            lambda found: "%" if found[0] == "%%" else f"${next(numbers)}", code
+        )
+        self.cursor.execute(f"PREPARE {name} AS {body}")
+        psycopg2.extras.wait_select(self.connection)
+        arguments = f" ({', '.join(['%s'] * param_count)})" if param_count else ""
+        self.prepared[code] = execute = f"EXECUTE {name}{arguments}"
+        return execute
 
     def _collect(self):
         if self.in_flight is None:
@@ -154,6 +159,8 @@ class OwnConnection:
         self.connection = psycopg2.connect(**connection_info, async_=True)
         psycopg2.extras.wait_select(self.connection)
         self.cursor = self.connection.cursor()
+        self.cursor.execute(UNHURRIED)
+        psycopg2.extras.wait_select(self.connection)
 
     def _lost(self, error):
         # e.g. the server restarted, or the database was dropped

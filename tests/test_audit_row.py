@@ -261,6 +261,14 @@ class TestOwnConnection(TransactionCase):
         self.assertEqual(self.committed_rows(), set(self.request_uids))
         self.assertEqual(self.failures, [])
 
+    def test_rows_are_committed_without_waiting_for_the_disk(self):
+        synchronous_commit = SQL("SELECT current_setting('synchronous_commit')")
+        self.assertEqual(self.connection.fetchone(synchronous_commit), ("off",))
+        # while the transaction of the call, through the pool, waits
+        self.assertEqual(
+            own_connection.fetchone(self.env.cr, synchronous_commit), ("on",)
+        )
+
     def test_a_row_is_confirmed_before_the_connection_is_used_again(self):
         self.send_row()
         self.assertIsNotNone(self.connection.in_flight)
