@@ -12,6 +12,7 @@ known, so that it survives the rollback of the call it describes.
 import contextvars
 import dataclasses
 import hashlib
+import itertools
 import logging
 import re
 import threading
@@ -144,7 +145,8 @@ def route_kind(path):
         return "json2"
     if path.startswith("/json/1/"):
         return "json1"
-    if path == "/jsonrpc":
+    if path.rstrip("/") == "/jsonrpc":
+        # (core's routes match with or without a trailing slash)
         return "jsonrpc"
     if path.startswith("/xmlrpc/"):
         return "xmlrpc"
@@ -157,9 +159,12 @@ def note_rpc(service, method, params):
     if call is None:
         return
     if service == "object" and method in ("execute", "execute_kw"):
-        if not isinstance(params, (list, tuple)):
-            params = ()
-        model, model_method = (list(params[3:5]) + [None, None])[:2]
+        # as core unpacks them: from any iterable, an object's keys included
+        try:
+            first = list(itertools.islice(params, 5))
+        except TypeError:
+            first = []
+        model, model_method = (first[3:5] + [None, None])[:2]
         call.model_name = model if isinstance(model, str) else None
         call.method_name = model_method if isinstance(model_method, str) else None
     else:

@@ -195,6 +195,42 @@ class TestAuditTrail(AuditCase):
         self.assertEqual(row.user_agent, "agent 007")
         self.assertEqual(response.headers.get("X-Request-Id"), row.request_uid)
 
+    def test_odd_jsonrpc_calls_record_what_they_run(self):
+        # Core unpacks the arguments of `execute` from any iterable, the keys
+        # of an object included, and serves /jsonrpc/ as /jsonrpc.
+        db = self.env.cr.dbname
+        for path, name, args in (
+            ("/jsonrpc/", "Slash Corp", None),
+            ("/jsonrpc", "Object Corp", "object"),
+        ):
+            with self.subTest(path=path, args=args):
+                values = [db, str(self.owner.id), self.editor_key, "res.partner"]
+                values += ["name_create", name]
+                row_id = self.last_row_id()
+                response = self.url_open(
+                    path,
+                    json={
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "id": 1,
+                        "params": {
+                            "service": "object",
+                            "method": "execute",
+                            "args": dict.fromkeys(values) if args else values,
+                        },
+                    },
+                )
+                partner_id, _name = response.json()["result"]
+                self.assertRow(
+                    self.rows_after(row_id),
+                    route_kind="jsonrpc",
+                    model_name="res.partner",
+                    method_name="name_create",
+                    status=200,
+                    key_id=self.editor_key_record,
+                )
+                self.assertEqual(self.env["res.partner"].browse(partner_id).name, name)
+
     def test_unknown_key_leaves_a_401_row_without_user(self):
         for route in ROUTES:
             with self.subTest(route=route):
