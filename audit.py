@@ -54,8 +54,9 @@ CLIENT_MISTAKES = (
     psycopg2.DataError,
     ExpatError,
 )
-# what a key looks like, wherever a client may have put it by mistake
-KEY_LIKE = re.compile(r"[0-9a-fA-F]{40}")
+# what a key looks like, wherever a client may have put it by mistake: a run
+# of 40 hexadecimal digits or more (a key may follow other digits)
+KEY_LIKE = re.compile(r"[0-9a-fA-F]{40,}")
 ERROR_MESSAGE_SIZE = 256
 USER_AGENT_SIZE = 256
 
@@ -102,15 +103,18 @@ _current_call = contextvars.ContextVar("pan_mcp_pro_governance_call", default=No
 
 def begin(httprequest, session_id=None):
     """Open the audit record of the request ``httprequest``."""
+    # Texts are redacted before they are cut: a key cut short would no longer
+    # look like one. The user agent is kept as sent (`httprequest.user_agent`
+    # would parse it).
+    user_agent = redact(httprequest.headers.get("User-Agent", ""))
     call = AuditedCall(
         request_uid=uuid.uuid4().hex,
         started=time.perf_counter(),
         route_kind=route_kind(httprequest.path),
         http_method=httprequest.method,
-        path=httprequest.path[:512],
+        path=redact(httprequest.path)[:512],
         remote_address=httprequest.remote_addr,
-        # (the header itself: `httprequest.user_agent` would parse it)
-        user_agent=httprequest.headers.get("User-Agent", "")[:USER_AGENT_SIZE] or None,
+        user_agent=user_agent[:USER_AGENT_SIZE] or None,
         session_hash=session_id and session_hash(session_id),
         request_stamp=_request_stamp(),
     )
@@ -168,7 +172,7 @@ def note_rpc(service, method, params):
         call.model_name = model if isinstance(model, str) else None
         call.method_name = model_method if isinstance(model_method, str) else None
     else:
-        call.method_name = f"{service}.{method}"[:64]
+        call.method_name = redact(f"{service}.{method}")[:64]
 
 
 def note_target(model_name, method_name):
@@ -256,7 +260,7 @@ def error_message(exception):
         # never tell more than core tells the client
         return "Access Denied"
     text = exception.args[0] if exception.args else type(exception).__name__
-    return str(text).strip().split("\n", 1)[0][:ERROR_MESSAGE_SIZE]
+    return redact(str(text).strip().split("\n", 1)[0])[:ERROR_MESSAGE_SIZE]
 
 
 def redact(text):

@@ -269,9 +269,15 @@ class TestAttackSecrets(SecretsCase):
             ("res.partner", "read", {"ids": [key], "fields": ["name"]}),
             ("res.partner", "search", {"domain": [[key, "=", 1]]}),
             ("res.partner", "search", {"domain": [["name", key, 1]]}),
+            # behind other hexadecimal digits, which no 40-digit window skips
+            ("ab" * 115 + key, "search", {"domain": []}),
         ):
             with self.subTest(model=model[:12], method=method[:12], params=params):
                 self.json2(key, model, method, **params)
+        # where the audit cuts what it keeps
+        self.json2(
+            key, "res.partner", "search", headers={"User-Agent": "x" * 220 + key}
+        )
         self.json_rpc(
             "object",
             "execute_kw",
@@ -287,3 +293,7 @@ class TestAttackSecrets(SecretsCase):
         )
         self.json_rpc("common", "authenticate", db, key, key, {})
         self.assertNoSecretStored([key])
+        # nor any part of it beyond its index, which Odoo stores
+        for part in (key[8:28], key[20:]):
+            with self.subTest(part=part):
+                self.assertEqual(self.columns_containing(part), [])
