@@ -265,8 +265,9 @@ def error_message(exception):
 
 def redact(text):
     """``text`` without anything shaped like an API key, nor the NUL
-    characters that PostgreSQL refuses to store."""
-    return KEY_LIKE.sub("[redacted]", text).replace("\x00", "") if text else text
+    characters that PostgreSQL refuses to store (removed first: they must not
+    hide a key that they split)."""
+    return KEY_LIKE.sub("[redacted]", text.replace("\x00", "")) if text else text
 
 
 def finish(dbname, status, user_id=None, exception=None):
