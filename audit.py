@@ -57,6 +57,11 @@ CLIENT_MISTAKES = (
 # what a key looks like, wherever a client may have put it by mistake: a run
 # of 40 hexadecimal digits or more (a key may follow other digits)
 KEY_LIKE = re.compile(r"[0-9a-fA-F]{40,}")
+# the sizes at which the audit cuts what clients send
+PATH_SIZE = 512
+METHOD_SIZE = 64
+HTTP_METHOD_SIZE = 16
+ADDRESS_SIZE = 64
 ERROR_MESSAGE_SIZE = 256
 USER_AGENT_SIZE = 256
 
@@ -103,18 +108,16 @@ _current_call = contextvars.ContextVar("pan_mcp_pro_governance_call", default=No
 
 def begin(httprequest, session_id=None):
     """Open the audit record of the request ``httprequest``."""
-    # Texts are redacted before they are cut: a key cut short would no longer
-    # look like one. The user agent is kept as sent (`httprequest.user_agent`
-    # would parse it).
-    user_agent = redact(httprequest.headers.get("User-Agent", ""))
     call = AuditedCall(
         request_uid=uuid.uuid4().hex,
         started=time.perf_counter(),
         route_kind=route_kind(httprequest.path),
-        http_method=httprequest.method,
-        path=redact(httprequest.path)[:512],
-        remote_address=httprequest.remote_addr,
-        user_agent=user_agent[:USER_AGENT_SIZE] or None,
+        # (a client chooses the method, and behind a proxy its address)
+        http_method=clip(httprequest.method, HTTP_METHOD_SIZE),
+        path=clip(httprequest.path, PATH_SIZE),
+        remote_address=clip(httprequest.remote_addr, ADDRESS_SIZE),
+        # the header as sent: `httprequest.user_agent` would parse it
+        user_agent=clip(httprequest.headers.get("User-Agent"), USER_AGENT_SIZE),
         session_hash=session_id and session_hash(session_id),
         request_stamp=_request_stamp(),
     )
@@ -172,7 +175,7 @@ def note_rpc(service, method, params):
         call.model_name = model if isinstance(model, str) else None
         call.method_name = model_method if isinstance(model_method, str) else None
     else:
-        call.method_name = redact(f"{service}.{method}")[:64]
+        call.method_name = clip(f"{service}.{method}", METHOD_SIZE)
 
 
 def note_target(model_name, method_name):
@@ -260,7 +263,14 @@ def error_message(exception):
         # never tell more than core tells the client
         return "Access Denied"
     text = exception.args[0] if exception.args else type(exception).__name__
-    return redact(str(text).strip().split("\n", 1)[0])[:ERROR_MESSAGE_SIZE]
+    return clip(str(text).strip().split("\n", 1)[0], ERROR_MESSAGE_SIZE) or ""
+
+
+def clip(text, size):
+    """What the audit keeps of ``text``, sent by a client: redacted, then cut
+    to ``size`` characters (in this order: a key cut short would no longer
+    look like one); None for no text."""
+    return (redact(text)[:size] or None) if text else None
 
 
 def redact(text):

@@ -300,7 +300,10 @@ class ResUsersApikeys(models.Model):
 
     @api.model
     def _remote_address(self):
-        return request.httprequest.remote_addr if request else "n/a"
+        # (behind a proxy, the address is what the client says it is)
+        if not request:
+            return "n/a"
+        return audit.clip(request.httprequest.remote_addr, audit.ADDRESS_SIZE)
 
     # Lifecycle
 

@@ -11,9 +11,10 @@ columns meant for it.
 
 import json
 import xmlrpc.client
+from unittest.mock import patch
 
 from odoo.tests import tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, config, mute_logger
 
 from .audit_common import BROWSER_FETCH_HEADERS, sha256
 from .common import ROUTES, ApiKeyCase
@@ -303,6 +304,31 @@ class TestAttackSecrets(SecretsCase):
             "search",
             [[]],
         )
+        # as the HTTP method, and as the client's address behind a proxy
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [db, self.owner.id, key, "res.partner", "search_count", [[]]],
+            },
+        }
+        self.assertEqual(
+            self.url_open("/jsonrpc", json=payload, method=key).json()["result"],
+            self.env["res.partner"].search_count([]),
+        )
+        proxied = {"X-Forwarded-For": key, "X-Forwarded-Host": "localhost"}
+        with (
+            patch.dict(config.options, {"proxy_mode": True}),
+            self.assertLogs(
+                "odoo.addons.pan_mcp_pro_governance.models.res_users_apikeys", "WARNING"
+            ) as logs,
+        ):
+            # an unknown key, refused with a warning naming the address
+            self.json2("0" * 40, "res.partner", "search_count", headers=proxied)
+        self.assertNotIn(key[8:], "\n".join(logs.output))
         self.assertNoSecretStored([key])
         # nor any part of it beyond its index, which Odoo stores
         for part in (key[8:28], key[20:]):
