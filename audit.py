@@ -57,7 +57,7 @@ CLIENT_MISTAKES = (
 # what a key looks like, wherever a client may have put it by mistake: a run
 # of 40 hexadecimal digits or more (a key may follow other digits)
 KEY_LIKE = re.compile(r"[0-9a-fA-F]{40,}")
-# the sizes at which the audit cuts what clients send
+# the sizes at which the audit row cuts what clients send
 PATH_SIZE = 512
 METHOD_SIZE = 64
 HTTP_METHOD_SIZE = 16
@@ -112,12 +112,12 @@ def begin(httprequest, session_id=None):
         request_uid=uuid.uuid4().hex,
         started=time.perf_counter(),
         route_kind=route_kind(httprequest.path),
-        # (a client chooses the method, and behind a proxy its address)
-        http_method=clip(httprequest.method, HTTP_METHOD_SIZE),
-        path=clip(httprequest.path, PATH_SIZE),
-        remote_address=clip(httprequest.remote_addr, ADDRESS_SIZE),
-        # the header as sent: `httprequest.user_agent` would parse it
-        user_agent=clip(httprequest.headers.get("User-Agent"), USER_AGENT_SIZE),
+        # as sent (`mcp.audit.request._row_query` redacts and cuts them);
+        # `httprequest.user_agent` would parse the header
+        http_method=httprequest.method,
+        path=httprequest.path,
+        remote_address=httprequest.remote_addr,
+        user_agent=httprequest.headers.get("User-Agent"),
         session_hash=session_id and session_hash(session_id),
         request_stamp=_request_stamp(),
     )
@@ -175,7 +175,7 @@ def note_rpc(service, method, params):
         call.model_name = model if isinstance(model, str) else None
         call.method_name = model_method if isinstance(model_method, str) else None
     else:
-        call.method_name = clip(f"{service}.{method}", METHOD_SIZE)
+        call.method_name = f"{service}.{method}"
 
 
 def note_target(model_name, method_name):

@@ -6,7 +6,15 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..audit import redact
+from ..audit import (
+    ADDRESS_SIZE,
+    ERROR_MESSAGE_SIZE,
+    HTTP_METHOD_SIZE,
+    METHOD_SIZE,
+    PATH_SIZE,
+    USER_AGENT_SIZE,
+    clip,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -126,12 +134,12 @@ class McpAuditRequest(models.Model):
         """Return the query inserting the row of ``call``, which ended with
         ``status``.
 
-        One statement, prepared once per process: each call pays for it.
-        A client may put
-        its key where no key belongs (a path, an id, a domain): what looks
-        like one is never stored. Written twice, the row is kept once. A class
-        method: the row is written once the request's cursor is closed, with
-        no environment.
+        One statement, prepared once per process: each call pays for it. A
+        client may put its key where no key belongs (a path, an id, a domain,
+        a header): what clients send is redacted, then cut (see
+        `audit.clip`), so that what looks like a key is never stored. Written
+        twice, the row is kept once. A class method: the row is written once
+        the request's cursor is closed, with no environment.
         """
         return SQL(
             """
@@ -157,10 +165,10 @@ class McpAuditRequest(models.Model):
             table=SQL.identifier(cls._table),
             uid=call.request_uid,
             kind=call.route_kind,
-            verb=call.http_method,
-            path=redact(call.path),
-            model=redact(call.model_name),
-            method=redact(call.method_name),
+            verb=clip(call.http_method, HTTP_METHOD_SIZE),
+            path=clip(call.path, PATH_SIZE),
+            model=clip(call.model_name, PATH_SIZE),
+            method=clip(call.method_name, METHOD_SIZE),
             status=status,
             status_class=status_class(status),
             duration=round(call.duration_ms, 1),
@@ -169,10 +177,10 @@ class McpAuditRequest(models.Model):
             key_name=call.key_name,
             key_accepted=bool(call.key_id and not call.refusal),
             role=call.role_id,
-            address=call.remote_address,
-            agent=redact(call.user_agent),
+            address=clip(call.remote_address, ADDRESS_SIZE),
+            agent=clip(call.user_agent, USER_AGENT_SIZE),
             session=call.session_hash,
-            error=redact(error_message),
+            error=clip(error_message, ERROR_MESSAGE_SIZE),
             errors=int(status_class(status) != "2xx"),
         )
 
