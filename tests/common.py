@@ -44,6 +44,16 @@ ALL_OK = dict.fromkeys(ROUTES, OK)
 ALL_DENIED = dict.fromkeys(ROUTES, DENIED)
 
 
+def json_rpc_payload(service, method, args):
+    """The body of a /jsonrpc call of ``method`` of the RPC ``service``."""
+    return {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 1,
+        "params": {"service": service, "method": method, "args": args},
+    }
+
+
 class Outcome(NamedTuple):
     """What a client sees of one call: its kind, result and error message."""
 
@@ -180,12 +190,7 @@ class ApiKeyCase(HttpCase):
         decoded answer, which comes with HTTP 200 whatever the outcome."""
         response = self.url_open(
             "/jsonrpc",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": 1,
-                "params": {"service": service, "method": method, "args": list(args)},
-            },
+            json=json_rpc_payload(service, method, list(args)),
             headers=headers,
         )
         self.assertEqual(response.status_code, 200)

@@ -12,12 +12,13 @@ columns meant for it.
 import json
 import xmlrpc.client
 from unittest.mock import patch
+from xml.parsers.expat import ExpatError
 
 from odoo.tests import tagged
 from odoo.tools import SQL, config, mute_logger
 
 from .audit_common import BROWSER_FETCH_HEADERS, sha256
-from .common import ROUTES, ApiKeyCase
+from .common import ROUTES, ApiKeyCase, json_rpc_payload
 
 # The tables that the addon and OCA auditlog write during API calls, and the
 # core log table they might write to.
@@ -121,6 +122,39 @@ class SecretsCase(ApiKeyCase):
     def stored_hashes(self):
         self.env.cr.execute("SELECT key FROM res_users_apikeys")
         return [row[0] for row in self.env.cr.fetchall()]
+
+    def count_contacts(self, route, key, http_method="POST", headers=None):
+        """Count the contacts with ``key`` on ``route``, over HTTP with any
+        method and headers; return the count, or None if refused."""
+        db = self.env.cr.dbname
+        headers = {"X-Odoo-Database": db, **(headers or {})}
+        args = [db, self.owner.id, key, "res.partner", "search_count", [[]]]
+        if route == "json2":
+            headers["Authorization"] = f"Bearer {key}"
+            path, body = "/json/2/res.partner/search_count", {"domain": []}
+        elif route == "jsonrpc":
+            path, body = "/jsonrpc", json_rpc_payload("object", "execute_kw", args)
+        else:
+            headers["Content-Type"] = "text/xml"
+            path = "/xmlrpc/2/object"
+            body = xmlrpc.client.dumps(tuple(args), "execute_kw").encode()
+        response = self.url_open(
+            path,
+            **({"data": body} if route == "xmlrpc" else {"json": body}),
+            headers=headers,
+            method=http_method,
+        )
+        if response.status_code != 200:
+            return None
+        try:
+            if route == "json2":
+                return response.json()
+            if route == "jsonrpc":
+                return response.json().get("result")
+            return xmlrpc.client.loads(response.content)[0][0]
+        except (ValueError, xmlrpc.client.Fault, ExpatError):
+            # not an answer to the call: refused, or never served
+            return None
 
     def assertNoSecretStored(self, keys=None):
         for key in keys or self.keys:
@@ -304,31 +338,28 @@ class TestAttackSecrets(SecretsCase):
             "search",
             [[]],
         )
-        # as the HTTP method, and as the client's address behind a proxy
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [db, self.owner.id, key, "res.partner", "search_count", [[]]],
-            },
-        }
-        self.assertEqual(
-            self.url_open("/jsonrpc", json=payload, method=key).json()["result"],
-            self.env["res.partner"].search_count([]),
-        )
+        # as the HTTP method
+        count = self.env["res.partner"].search_count([])
+        for route in ROUTES:
+            with self.subTest(route=route, where="HTTP method"):
+                self.assertEqual(self.count_contacts(route, key), count)
+                self.count_contacts(route, key, http_method=key)
+        # as the client's address behind a proxy, with a refused key: in the
+        # row of the call and in the warning of its refusal
         proxied = {"X-Forwarded-For": key, "X-Forwarded-Host": "localhost"}
-        with (
-            patch.dict(config.options, {"proxy_mode": True}),
-            self.assertLogs(
-                "odoo.addons.pan_mcp_pro_governance.models.res_users_apikeys", "WARNING"
-            ) as logs,
-        ):
-            # an unknown key, refused with a warning naming the address
-            self.json2("0" * 40, "res.partner", "search_count", headers=proxied)
-        self.assertNotIn(key[8:], "\n".join(logs.output))
+        for route in ROUTES:
+            with (
+                self.subTest(route=route, where="address"),
+                patch.dict(config.options, {"proxy_mode": True}),
+                self.assertLogs(
+                    "odoo.addons.pan_mcp_pro_governance.models.res_users_apikeys",
+                    "WARNING",
+                ) as logs,
+            ):
+                self.assertIsNone(
+                    self.count_contacts(route, self.suspended_key, headers=proxied)
+                )
+            self.assertNotIn(key[8:], "\n".join(logs.output))
         self.assertNoSecretStored([key])
         # nor any part of it beyond its index, which Odoo stores
         for part in (key[8:28], key[20:]):

@@ -6,7 +6,7 @@ from odoo import api
 from odoo.tests import tagged
 
 from .audit_common import BROWSER_FETCH_HEADERS, AuditCase, sha256
-from .common import ROUTES
+from .common import ROUTES, json_rpc_payload
 
 PATHS = {
     "json2": "/json/2/res.partner/{method}",
@@ -199,26 +199,17 @@ class TestAuditTrail(AuditCase):
         # Core unpacks the arguments of `execute` from any iterable, the keys
         # of an object included, and serves /jsonrpc/ as /jsonrpc.
         db = self.env.cr.dbname
-        for path, name, args in (
-            ("/jsonrpc/", "Slash Corp", None),
+        for path, name, shape in (
+            ("/jsonrpc/", "Slash Corp", "list"),
             ("/jsonrpc", "Object Corp", "object"),
         ):
-            with self.subTest(path=path, args=args):
+            with self.subTest(path=path, args=shape):
                 values = [db, str(self.owner.id), self.editor_key, "res.partner"]
                 values += ["name_create", name]
                 row_id = self.last_row_id()
+                args = dict.fromkeys(values) if shape == "object" else values
                 response = self.url_open(
-                    path,
-                    json={
-                        "jsonrpc": "2.0",
-                        "method": "call",
-                        "id": 1,
-                        "params": {
-                            "service": "object",
-                            "method": "execute",
-                            "args": dict.fromkeys(values) if args else values,
-                        },
-                    },
+                    path, json=json_rpc_payload("object", "execute", args)
                 )
                 partner_id, _name = response.json()["result"]
                 self.assertRow(
